@@ -1,0 +1,1 @@
+"""agreements: drafting, e-signatures, PDFs, seals and judicial confirmation (issue 7)."""

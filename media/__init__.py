@@ -1,0 +1,1 @@
+"""media: the aiortc selective forwarding unit and recorder (issue 6)."""

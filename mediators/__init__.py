@@ -1,0 +1,1 @@
+"""mediators: mediators, availability, conflicts and the assignment engine (issue 4)."""

@@ -1,0 +1,1 @@
+"""odr core: settings, database, accounts, authorization, organisations, audit, outbox, storage, HTTP app, CLI."""

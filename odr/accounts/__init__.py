@@ -1,0 +1,1 @@
+"""Accounts: users, real-name identity (L2), sessions, one-time codes, login."""

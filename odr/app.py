@@ -1,0 +1,96 @@
+"""The composition root: build the ASGI app from services.
+
+``create_app`` is the only place the parts are put together; ``asgi()`` is the
+uvicorn factory that reads settings from the environment once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from odr.cases import routes as case_routes
+from odr.clock import Clock
+from odr.http.api import api_spec
+from odr.http.errors import EXCEPTION_HANDLERS, unexpected_error
+from odr.http.health import healthz
+from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from odr.orgs import routes as org_routes
+from odr.services import Services
+from odr.settings import Settings
+
+
+def api_routes() -> list[BaseRoute]:
+    """Every API route of every part. The policy test walks this list."""
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        *org_routes.routes,
+        *case_routes.routes,
+    ]
+
+
+async def openapi_document(_request: Request) -> Response:
+    return JSONResponse(api_spec.spec)
+
+
+def _frontend_routes(dist: Path) -> list[BaseRoute]:
+    if not (dist / "index.html").exists():
+        return []
+
+    async def spa(_request: Request) -> Response:
+        return FileResponse(dist / "index.html")
+
+    return [
+        Mount("/assets", StaticFiles(directory=dist / "assets", check_dir=False), name="assets"),
+        Route("/{path:path}", spa, methods=["GET"]),
+    ]
+
+
+def create_app(services: Services, *, own_services: bool = False) -> Starlette:
+    """Build the HTTP app. With ``own_services`` the lifespan closes them at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if own_services:
+                await services.close()
+
+    routes = [
+        *api_routes(),
+        Route("/openapi.json", openapi_document, methods=["GET"], include_in_schema=False),
+        *_frontend_routes(services.settings.frontend_dist),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=services.settings.cookie_secure),
+        ],
+        exception_handlers={**EXCEPTION_HANDLERS, Exception: unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    api_spec.register(app)
+    return app
+
+
+def build(settings: Settings, clock: Clock | None = None) -> ASGIApp:
+    settings.check()
+    services = Services.build(settings, clock)
+    return create_app(services, own_services=True)
+
+
+def asgi() -> ASGIApp:
+    """uvicorn --factory odr.app:asgi"""
+    return build(Settings())

@@ -1,0 +1,1 @@
+"""Database: typed declarative base, engines, unit of work."""

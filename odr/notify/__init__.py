@@ -1,0 +1,1 @@
+"""Notifications: one service, pluggable channels, zh-CN and English templates."""

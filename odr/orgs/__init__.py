@@ -1,0 +1,1 @@
+"""Courts and mediation institutions: the organisations everything refers to."""

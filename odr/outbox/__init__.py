@@ -1,0 +1,1 @@
+"""Transactional outbox: work that must happen, written with its cause."""

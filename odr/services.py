@@ -1,0 +1,33 @@
+"""The composition of long-lived services, opened and closed with the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from odr.clock import Clock, SystemClock
+from odr.crypto import FieldCrypto
+from odr.db.uow import Database
+from odr.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    crypto: FieldCrypto
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
+        settings.ensure_dirs()
+        return cls(
+            settings=settings,
+            clock=clock or SystemClock(),
+            db=Database(settings.resolved_database_url),
+            crypto=FieldCrypto.from_settings(settings),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()

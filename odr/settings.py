@@ -1,0 +1,120 @@
+"""The one typed settings object.
+
+Read once at the edge (CLI, ASGI factory) from ``ODR_*`` environment variables
+and an optional ``.env``; everything else receives it as an argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "odr-development-secret-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ODR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+
+    # Storage engines. Empty means the embedded default under ``var_dir``.
+    database_url: str = ""
+    redis_url: str = ""
+    storage_url: str = ""  # e.g. s3://bucket/prefix ; empty = local files under var/
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+
+    # Secrets. The development defaults are refused in production (see ``check``).
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    field_encryption_key: SecretStr = SecretStr("")  # base64 32 bytes; derived from secret_key if empty
+    lookup_hash_key: SecretStr = SecretStr("")
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = False
+    session_ttl_hours: int = 12
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000
+    frontend_dist: Path = Path("frontend/dist")
+
+    # Accounts
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    otp_ttl_minutes: int = 5
+    otp_max_attempts: int = 5
+    require_strong_identity_for_signing: bool = False
+
+    # Audit
+    audit_anchor_path: Path | None = None  # default var/audit-anchor.log
+    audit_anchor_interval_seconds: int = 60
+
+    # Workers
+    worker_heartbeat_seconds: int = 10
+    worker_stale_after_seconds: int = 45
+    outbox_batch_size: int = 50
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: int = 60
+
+    # Notifications
+    notify_channels: list[str] = Field(default_factory=lambda: ["console", "database"])
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "odr@localhost"
+    sms_gateway_url: str = ""
+    sms_gateway_key: SecretStr = SecretStr("")
+
+    timezone: str = "Asia/Shanghai"
+
+    # ---- derived values -------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'odr.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def celery_broker_url(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"sqla+sqlite:///{(self.var_dir / 'broker.sqlite3').resolve()}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"db+sqlite:///{(self.var_dir / 'celery-results.sqlite3').resolve()}"
+
+    @property
+    def resolved_audit_anchor_path(self) -> Path:
+        return self.audit_anchor_path or (self.var_dir / "audit-anchor.log")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+    def check(self) -> None:
+        """Refuse unsafe production configurations at start-up."""
+        if self.environment == "production":
+            if self.secret_key.get_secret_value() == DEV_SECRET:
+                raise ValueError("ODR_SECRET_KEY must be set in production")
+            if not self.cookie_secure:
+                raise ValueError("ODR_COOKIE_SECURE must be true in production (HTTPS)")
+
+    def ensure_dirs(self) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.files_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Content-addressed file storage: local disk under var/ or an S3-compatible store."""

@@ -1,0 +1,1 @@
+"""signaling: the python-socketio live room protocol (issue 5)."""
