@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:/usr/lib/postgresql/15/bin:$(PATH)
 
 .PHONY: run test setup system-packages venv frontend migration-regen lint
 
-run: setup ## set up everything and start the platform with demo data
+run: setup frontend ## set up everything and start the platform with demo data
 	$(VENV)/bin/odr db upgrade
 	$(VENV)/bin/odr seed-demo
 	$(VENV)/bin/odr serve --host 127.0.0.1 --port 8000
@@ -18,6 +18,9 @@ setup: system-packages venv
 
 system-packages:
 	bash .ci/install-system-packages.sh
+
+frontend: system-packages
+	bash frontend/build.sh --no-test
 
 venv: $(VENV)/.installed
 

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import socketio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,23 +19,34 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from odr.accounts import admin_routes as account_admin_routes
+from odr.accounts import routes as account_routes
+from odr.audit import routes as audit_routes
 from odr.cases import routes as case_routes
 from odr.clock import Clock
 from odr.http.api import api_spec
 from odr.http.errors import EXCEPTION_HANDLERS, unexpected_error
 from odr.http.health import healthz
 from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from odr.notify import routes as notify_routes
 from odr.orgs import routes as org_routes
+from odr.realtime import make_socketio_server
 from odr.services import Services
 from odr.settings import Settings
+from odr.storage import routes as storage_routes
 
 
 def api_routes() -> list[BaseRoute]:
     """Every API route of every part. The policy test walks this list."""
     return [
         Route("/healthz", healthz, methods=["GET"]),
+        *account_routes.routes,
+        *account_admin_routes.routes,
+        *audit_routes.routes,
         *org_routes.routes,
         *case_routes.routes,
+        *storage_routes.routes,
+        *notify_routes.routes,
     ]
 
 
@@ -81,14 +93,21 @@ def create_app(services: Services, *, own_services: bool = False) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.sio = make_socketio_server(services)
     api_spec.register(app)
     return app
+
+
+def create_asgi(services: Services, *, own_services: bool = False) -> ASGIApp:
+    """The HTTP app with socket.io mounted in the same ASGI app (path /socket.io)."""
+    app = create_app(services, own_services=own_services)
+    return socketio.ASGIApp(app.state.sio, other_asgi_app=app, socketio_path="socket.io")
 
 
 def build(settings: Settings, clock: Clock | None = None) -> ASGIApp:
     settings.check()
     services = Services.build(settings, clock)
-    return create_app(services, own_services=True)
+    return create_asgi(services, own_services=True)
 
 
 def asgi() -> ASGIApp:

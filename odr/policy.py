@@ -23,9 +23,11 @@ class Permission(StrEnum):
     ACCOUNT_REGISTER = "public:account:register"
     ACCOUNT_LOGIN = "public:account:login"
     ACCOUNT_RECOVER = "public:account:recover"  # password reset by one-time code
+    ACCOUNT_OTP = "public:account:otp"  # ask for a one-time code (some purposes need sign-in)
     SELF_READ = "self:account:read"
     SELF_UPDATE = "self:account:update"
     SELF_VERIFY_IDENTITY = "self:identity:verify"
+    SELF_REAUTHENTICATE = "self:session:reauthenticate"
     SELF_NOTIFICATIONS = "self:notification:read"
     USER_CREATE = "admin:user:create"
     USER_LIST = "admin:user:list"
@@ -124,9 +126,11 @@ RULES: dict[Permission, Rule] = {
     Permission.ACCOUNT_REGISTER: _anyone,
     Permission.ACCOUNT_LOGIN: _anyone,
     Permission.ACCOUNT_RECOVER: _anyone,
+    Permission.ACCOUNT_OTP: _anyone,
     Permission.SELF_READ: _signed_in,
     Permission.SELF_UPDATE: _signed_in,
     Permission.SELF_VERIFY_IDENTITY: _signed_in,
+    Permission.SELF_REAUTHENTICATE: _signed_in,
     Permission.SELF_NOTIFICATIONS: _signed_in,
     Permission.USER_CREATE: _role_in(Role.ADMIN),
     Permission.USER_LIST: _role_in(Role.ADMIN),

@@ -9,6 +9,8 @@ from odr.clock import Clock, SystemClock
 from odr.crypto import FieldCrypto
 from odr.db.uow import Database
 from odr.settings import Settings
+from odr.storage.base import BlobStore
+from odr.storage.factory import build_store
 
 
 @dataclass
@@ -17,6 +19,7 @@ class Services:
     clock: Clock
     db: Database
     crypto: FieldCrypto
+    storage: BlobStore
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -27,7 +30,9 @@ class Services:
             clock=clock or SystemClock(),
             db=Database(settings.resolved_database_url),
             crypto=FieldCrypto.from_settings(settings),
+            storage=build_store(settings),
         )
 
     async def close(self) -> None:
+        await self.storage.close()
         await self.db.dispose()

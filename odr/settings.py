@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "odr-development-secret-change-me-in-production"
@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     otp_ttl_minutes: int = 5
     otp_max_attempts: int = 5
+    otp_resend_seconds: int = 60  # one code per mobile per this many seconds
+    otp_max_per_day: int = 10  # codes per mobile in any 24 hours
     require_strong_identity_for_signing: bool = False
 
     # Audit
@@ -65,16 +67,30 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 50
     outbox_max_attempts: int = 8
     outbox_lease_seconds: int = 60
+    outbox_drain_interval_seconds: float = 5.0  # beat's catch-up drain (a lost wake-up)
+    live_event_retention_seconds: int = 600
+    worker_concurrency: int = 2
+    # Modules a worker imports besides odr's own handler modules (e.g. test handlers).
+    extra_task_modules: list[str] = Field(default_factory=list)
 
     # Notifications
     notify_channels: list[str] = Field(default_factory=lambda: ["console", "database"])
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "odr@localhost"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    notify_timeout_seconds: float = 10.0  # SMTP and SMS gateway calls
     sms_gateway_url: str = ""
     sms_gateway_key: SecretStr = SecretStr("")
 
     timezone: str = "Asia/Shanghai"
+
+    @field_validator("audit_anchor_path", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: object) -> object:
+        return None if value in ("", None) else value
 
     # ---- derived values -------------------------------------------------
     @property
@@ -114,6 +130,11 @@ class Settings(BaseSettings):
                 raise ValueError("ODR_SECRET_KEY must be set in production")
             if not self.cookie_secure:
                 raise ValueError("ODR_COOKIE_SECURE must be true in production (HTTPS)")
+            if "console" in self.notify_channels:
+                raise ValueError(
+                    "ODR_NOTIFY_CHANNELS must not include console in production: "
+                    "one-time codes would go to a log instead of the person"
+                )
 
     def ensure_dirs(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)

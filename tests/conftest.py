@@ -12,16 +12,21 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import socketio
+from starlette.applications import Starlette
 
 from odr.app import create_app
 from odr.clock import ManualClock
 from odr.db import migrations
 from odr.services import Services
 from odr.settings import Settings
+from tests.support.live import serve_in_loop
+from tests.support.s3 import S3Server, start_s3
 from tests.support.servers import PostgresServer, RedisServer, start_postgres, start_redis
 
 DB_BACKENDS = [b for b in os.environ.get("ODR_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
@@ -43,6 +48,14 @@ def pg_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3 API (moto server mode) on a loopback port; buckets via ``new_bucket()``."""
+    server = start_s3()
     yield server
     server.stop()
 
@@ -97,6 +110,22 @@ async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Serv
     built = Services.build(settings, clock)
     yield built
     await built.close()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Starlette
+    sio: socketio.AsyncServer
+
+
+@pytest.fixture
+async def live_server(services: Services) -> AsyncIterator[LiveServer]:
+    """The whole ASGI app (HTTP + socket.io) served by uvicorn on a loopback port."""
+    app = create_app(services)
+    asgi = socketio.ASGIApp(app.state.sio, other_asgi_app=app, socketio_path="socket.io")
+    async with serve_in_loop(asgi) as url:
+        yield LiveServer(url=url, app=app, sio=app.state.sio)
 
 
 @pytest.fixture

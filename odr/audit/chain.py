@@ -6,13 +6,25 @@ PostgreSQL; SQLite write transactions are already serialized by BEGIN
 IMMEDIATE), so concurrent transactions queue instead of forking the chain.
 The entry is written in the caller's unit of work: it commits with the change
 it records, or not at all.
+
+The head lock is held until the caller's transaction ends, so record late in a
+unit of work: a long transaction holding the head delays every other append.
+
+The canonical form must give the same text for what ``record`` hashed and for
+what either database hands back later, or ``verify_chain`` raises false
+alarms. Two things differ between backends and are normalized here: times
+(always hashed as UTC) and integral floats (PostgreSQL's JSONB returns
+``1e16`` as the integer ``10000000000000000``, so every integral float is
+hashed, and stored, as the exact integer its JSON text denotes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import math
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +38,36 @@ from odr.db.uow import UnitOfWork
 GENESIS = "0" * 64
 
 
+def _normalize(value: Any) -> Any:
+    """Integral floats become exact ints, keys strings; NaN and infinities are refused."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("audit data must be finite JSON numbers (no NaN or infinity)")
+        if value.is_integer():
+            return int(Decimal(repr(value)))
+        return value
+    if isinstance(value, dict):
+        return {_key(key): _normalize(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalize(item) for item in value]
+    return value
+
+
+def _key(key: Any) -> str:
+    """Keys as ``json`` would write them, so mixed key types still sort."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(_normalize(key))
+    return str(key)
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Sorted-key, compact JSON of ``value`` (unknown types as ``str``)."""
+    return json.dumps(
+        _normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        allow_nan=False, default=str,
+    )
 
 
 def entry_hash(
@@ -45,7 +85,7 @@ def entry_hash(
     content = canonical(
         {
             "seq": seq,
-            "at": at.isoformat(timespec="microseconds"),
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor_id": actor_id,
             "actor_label": actor_label,
             "action": action,
@@ -61,7 +101,13 @@ def entry_hash(
 async def _lock_head(uow: UnitOfWork) -> AuditHead:
     """Lock the head row, creating it race-free on first use."""
     session = uow.session
-    query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    # populate_existing: never trust a head loaded earlier in this session.
+    query = (
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     head = (await session.execute(query)).scalar_one_or_none()
     if head is not None:
         return head
@@ -85,11 +131,14 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain inside ``uow``'s transaction."""
+    if uow.readonly:
+        raise RuntimeError("audit entries are written in a write unit of work (db.uow())")
     session = uow.session
     head = await _lock_head(uow)
     # JSON round trip so the hashed data equals what the database returns.
     payload: dict[str, Any] = json.loads(canonical(data or {}))
-    at = clock.now()
+    # Microseconds are what both databases keep; UTC is what they hand back.
+    at = clock.now().astimezone(UTC)
     seq = head.seq + 1
     entry = AuditEntry(
         seq=seq,

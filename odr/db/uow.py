@@ -63,9 +63,11 @@ class UnitOfWork:
         try:
             if exc_type is None and not self.readonly and not self._committed:
                 await self.commit()
-            elif not self._committed:
+            elif not self._committed and not self.readonly:
                 await self.session.rollback()
         finally:
+            # close() ends a reader's transaction and detaches its objects with
+            # their loaded state, so they stay readable after the block.
             await self.session.close()
 
     def after_commit(self, callback: AfterCommit) -> None:

@@ -32,6 +32,7 @@ from odr.errors import (
 from odr.policy import OBJECT_PERMISSIONS, Actor, Permission, authorize
 from odr.services import Services
 
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -129,7 +130,7 @@ async def _parse_json(request: Request, model: type[BaseModel]) -> BaseModel:
 
 def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     data: dict[str, Any] = {}
-    for key in request.query_params.keys():
+    for key in request.query_params:
         values = request.query_params.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
     try:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from odr.clock import Clock
 from odr.db.uow import UnitOfWork
+from odr.notify.templates import render
 from odr.outbox.service import enqueue
 
 NOTIFY_KIND = "notify.send"
@@ -32,6 +33,13 @@ class NotificationRequest(BaseModel):
 async def queue_notification(
     uow: UnitOfWork, clock: Clock, request: NotificationRequest, *, idempotency_key: str
 ) -> None:
+    """Queue ``request`` with its cause; raise ``TemplateError`` now if it cannot be rendered.
+
+    Rendering here (and again when sending) means a wrong template name or a
+    missing context field fails the caller's transaction with a clear message
+    instead of dying later in a worker.
+    """
+    render(request.template, request.locale, request.context)
     await enqueue(
         uow,
         clock,

@@ -1,0 +1,143 @@
+"""The floor the real case list is compared against: bare Starlette and raw asyncpg.
+
+One route, ``GET /api/v1/cases``, that takes the same session cookie and runs
+the SQL the real app runs for that request (session and user by token hash,
+memberships, count and page under the policy's scope), then answers the same
+JSON byte for byte. No middleware, no ORM, no validation models. The pool has
+the same bounds as the app's SQLAlchemy pool (10 kept, 10 more under load).
+
+Served by ``bench/api.py`` as ``uvicorn bench.baseline_app:app`` with
+``BENCH_PG_DSN=postgresql://...`` in the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+POOL_MIN = 10  # SQLAlchemy pool_size
+POOL_MAX = 20  # pool_size + max_overflow
+TOUCH_EVERY = timedelta(minutes=5)
+
+SESSION_SQL = """\
+SELECT login_sessions.id, login_sessions.token_hash, login_sessions.csrf_token,
+ login_sessions.user_id, login_sessions.created_at, login_sessions.expires_at,
+ login_sessions.last_seen_at, login_sessions.reauthenticated_at, login_sessions.address,
+ login_sessions.user_agent, login_sessions.revoked_at, users.id AS id_1, users.username,
+ users.real_name, users.role, users.id_doc_type, users.id_doc_number_enc, users.id_doc_lookup,
+ users.id_doc_last4, users.mobile, users.mobile_verified_at, users.email, users.password_hash,
+ users.identity_level, users.identity_verified_at, users.identity_verifier, users.locale,
+ users.is_active, users.created_at AS created_at_1, users.updated_at
+FROM login_sessions JOIN users ON users.id = login_sessions.user_id
+WHERE login_sessions.token_hash = $1::VARCHAR"""
+
+MEMBERSHIPS_SQL = """\
+SELECT memberships.id, memberships.user_id, memberships.institution_id, memberships.court_id,
+ memberships.role, memberships.created_at
+FROM memberships
+WHERE memberships.user_id = $1::INTEGER"""
+
+TOUCH_SQL = "UPDATE login_sessions SET last_seen_at=$1 WHERE login_sessions.id = $2::INTEGER"
+
+CASE_COLUMNS = (
+    "id", "number", "title", "category", "channel", "status", "claim_amount_fen",
+    "institution_id", "court_id", "created_at", "updated_at",
+)
+
+
+def _scope(user_id: int, role: str, identity_level: str, institutions: list[int],
+           courts: list[int]) -> tuple[str, list[Any]]:
+    """The SQL form of the policy's case-read rule (odr.cases.queries.visible_case_scope)."""
+    parts: list[str] = []
+    args: list[Any] = []
+    if identity_level != "none":
+        args.append(user_id)
+        parts.append(f"cases.id IN (SELECT case_participants.case_id FROM case_participants "
+                     f"WHERE case_participants.user_id = ${len(args)}::INTEGER)")
+    if role == "institution_admin" and institutions:
+        args.append(sorted(institutions))
+        parts.append(f"cases.institution_id = ANY(${len(args)}::INTEGER[])")
+    if role in ("judge", "clerk") and courts:
+        args.append(sorted(courts))
+        parts.append(f"cases.court_id = ANY(${len(args)}::INTEGER[])")
+    return (" OR ".join(parts) if parts else "false"), args
+
+
+def _iso(value: datetime) -> str:
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _unauthenticated() -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": "unauthenticated", "message": "sign in first", "details": None}},
+        status_code=401,
+    )
+
+
+async def list_cases(request: Request) -> JSONResponse:
+    token = request.cookies.get("odr_session")
+    if not token:
+        return _unauthenticated()
+    try:
+        limit = int(request.query_params.get("limit", "20"))
+        offset = int(request.query_params.get("offset", "0"))
+    except ValueError:
+        limit = offset = -1
+    if not 1 <= limit <= 100 or offset < 0:
+        return JSONResponse({"error": {"code": "validation_failed", "message": "the query is invalid",
+                                       "details": None}}, status_code=422)
+    now = datetime.now(UTC)
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as con:
+        row = await con.fetchrow(SESSION_SQL, hashlib.sha256(token.encode()).hexdigest())
+        if (row is None or row["revoked_at"] is not None or row["expires_at"] <= now
+                or not row["is_active"]):
+            return _unauthenticated()
+        memberships = await con.fetch(MEMBERSHIPS_SQL, row["user_id"])
+        if now - row["last_seen_at"] > TOUCH_EVERY:
+            await con.execute(TOUCH_SQL, now, row["id"])
+        where, args = _scope(
+            row["user_id"], row["role"], row["identity_level"],
+            [m["institution_id"] for m in memberships if m["institution_id"] is not None],
+            [m["court_id"] for m in memberships if m["court_id"] is not None],
+        )
+        total = await con.fetchval(f"SELECT count(*) AS count_1 FROM cases WHERE {where}", *args)
+        n = len(args)
+        rows = await con.fetch(
+            f"SELECT cases.id, cases.number, cases.title, cases.category, cases.channel, "
+            f"cases.status, cases.claim_amount_fen, cases.institution_id, cases.court_id, "
+            f"cases.created_by_id, cases.created_at, cases.updated_at FROM cases WHERE {where} "
+            f"ORDER BY cases.updated_at DESC, cases.id DESC "
+            f"LIMIT ${n + 1}::INTEGER OFFSET ${n + 2}::INTEGER",
+            *args, limit, offset,
+        )
+    items = [
+        {k: (_iso(r[k]) if isinstance(r[k], datetime) else r[k]) for k in CASE_COLUMNS}
+        for r in rows
+    ]
+    return JSONResponse({"items": items, "total": total})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.pool = await asyncpg.create_pool(
+        os.environ["BENCH_PG_DSN"], min_size=POOL_MIN, max_size=POOL_MAX
+    )
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+app = Starlette(routes=[Route("/api/v1/cases", list_cases, methods=["GET"])], lifespan=lifespan)

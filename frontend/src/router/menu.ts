@@ -1,0 +1,27 @@
+/**
+ * The workspace side menu, by role. Each later feature adds its entries here
+ * (name of a route, the roles that see it, the label key).
+ */
+
+import type { Role } from '@/api/types'
+
+export interface MenuItem {
+  route: string
+  roles: readonly Role[] | 'all'
+  /** i18n key; `{role}` is replaced with the user's role. */
+  label: string
+  icon: 'cases' | 'account'
+}
+
+export const MENU: readonly MenuItem[] = [
+  { route: 'cases', roles: 'all', label: 'workspace.menu.cases.{role}', icon: 'cases' },
+  { route: 'account', roles: 'all', label: 'workspace.menu.account', icon: 'account' },
+]
+
+export function menuFor(role: Role): { route: string; label: string; icon: MenuItem['icon'] }[] {
+  return MENU.filter((m) => m.roles === 'all' || m.roles.includes(role)).map((m) => ({
+    route: m.route,
+    label: m.label.replace('{role}', role),
+    icon: m.icon,
+  }))
+}

@@ -1,0 +1,165 @@
+"""The ``odr`` command: serve, worker, db upgrade, seed-demo, create-user, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from odr.settings import Settings
+
+console = Console()
+app = typer.Typer(help="odr — online dispute resolution and video mediation", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.ensure_dirs()
+    return settings
+
+
+def _mount_audit() -> None:
+    from odr.audit.cli import audit_app
+
+    app.add_typer(audit_app, name="audit", help="Audit chain: verify and anchor")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the web app, socket.io, a Celery worker and beat: the whole platform."""
+    from odr.logs import configure_logging
+    from odr.tasks.runner import serve as run_serve
+
+    configure_logging()
+    settings = _settings()
+    settings.check()
+    console.print(f"[bold green]odr[/] serving on http://{host}:{port}  "
+                  f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
+                  f"broker: {'Redis' if settings.redis_url else 'embedded'})")
+    sys.exit(run_serve(settings, host, port))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Celery worker (outbox drain, notifications, documents)."""
+    from odr.logs import configure_logging
+    from odr.tasks.runner import run_worker
+
+    configure_logging()
+    sys.exit(run_worker(_settings()))
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat (periodic work: outbox catch-up, audit anchoring, deadlines)."""
+    from odr.logs import configure_logging
+    from odr.tasks.runner import run_beat
+
+    configure_logging()
+    sys.exit(run_beat(_settings()))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema."""
+    from odr.db.migrations import upgrade
+
+    settings = _settings()
+    with console.status("Migrating database…"):
+        upgrade(settings.resolved_database_url, revision)
+    console.print(f"[green]✓[/] database at {revision}: {_redacted(settings.resolved_database_url)}")
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Seed courts, the nine designated institutions and demo users for every role."""
+    from odr.demo import DEMO_PASSWORD, DEMO_USERS
+    from odr.demo import seed_demo as run_seed
+    from odr.services import Services
+
+    async def go() -> int:
+        services = Services.build(_settings())
+        try:
+            return len(await run_seed(services))
+        finally:
+            await services.close()
+
+    with console.status("Seeding demo data…"):
+        created = asyncio.run(go())
+    table = Table(title=f"Demo accounts ({created} new) — password for all: {DEMO_PASSWORD}")
+    for col in ("username", "role", "name", "organisation"):
+        table.add_column(col)
+    for demo in DEMO_USERS:
+        table.add_row(demo.username, demo.role, demo.real_name,
+                      demo.institution_code or demo.court_code or "")
+    console.print(table)
+
+
+@app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option(prompt=True)],
+    real_name: Annotated[str, typer.Option(prompt=True)],
+    role: Annotated[str, typer.Option(prompt=True, help="party|agent|mediator|institution_admin|judge|clerk|admin")],
+    mobile: Annotated[str, typer.Option(prompt=True)],
+    id_doc_type: Annotated[str, typer.Option(help="resident_id|lawyer_licence|uscc|passport")] = "resident_id",
+    id_doc_number: Annotated[str, typer.Option(prompt=True)] = "",
+    institution: Annotated[str, typer.Option(help="institution code for mediators/admins")] = "",
+    court: Annotated[str, typer.Option(help="court code for judges/clerks")] = "",
+    password: Annotated[str, typer.Option(help="password; prompted when omitted")] = "",
+) -> None:
+    """Create a user (administrators, mediators, judges are created this way or by admins)."""
+    from odr.accounts.admin import AccountInput, create_account
+    from odr.errors import OdrError
+    from odr.services import Services
+
+    if not password:
+        password = getpass.getpass("Password: ")
+    try:
+        data = AccountInput(
+            username=username, real_name=real_name, role=role, mobile=mobile,
+            id_doc_type=id_doc_type, id_doc_number=id_doc_number,
+            institution_code=institution or None, court_code=court or None, password=password,
+        )
+    except ValueError as exc:
+        console.print(f"[red]✗[/] {exc}")
+        raise typer.Exit(2) from exc
+
+    async def go() -> int:
+        services = Services.build(_settings())
+        try:
+            return await create_account(services, data, actor_label="odr create-user")
+        finally:
+            await services.close()
+
+    try:
+        user_id = asyncio.run(go())
+    except OdrError as exc:
+        console.print(f"[red]✗[/] {exc.message}" + (f": {exc.details}" if exc.details else ""))
+        raise typer.Exit(2) from exc
+    console.print(f"[green]✓[/] user {username} created (id {user_id}, role {role})")
+
+
+def main() -> None:
+    _mount_audit()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""The Celery app: built from settings by ``make_celery``; Celery only wakes outbox drains.
+
+Embedded default: kombu's SQLAlchemy transport on a SQLite file under
+``var/`` (no server to run). Scaled: Redis (``ODR_REDIS_URL``). Either way a
+broker message is only a nudge: the work itself is in the outbox table,
+drained by ``odr.drain_outbox``, which beat also sends every
+``outbox_drain_interval_seconds`` so a lost nudge (the SQLAlchemy transport
+loses unacknowledged messages when a worker is killed) only delays work.
+
+Tasks:
+
+- ``odr.drain_outbox``: drain until no due message is left;
+- ``odr.anchor_audit``: anchor the audit chain's head outside the database;
+- ``odr.prune``: delete old live events and heartbeats of long-gone processes.
+
+Each worker process builds its own ``Services`` after fork (``WorkerRuntime``)
+and the worker's main process and beat write heartbeats (``HeartbeatThread``).
+
+``celery -A odr.tasks.celery_app worker`` finds ``app``, built from
+``Settings()`` only when that attribute is first read (an entry point);
+importing this module builds nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import importlib
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Exchange, Queue
+
+from odr.outbox.drain import drain_until_empty
+from odr.outbox.live import prune_live_events
+from odr.services import Services
+from odr.settings import Settings
+from odr.tasks.heartbeat import HeartbeatThread, process_id, prune_heartbeats
+from odr.tasks.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+DRAIN_TASK = "odr.drain_outbox"
+ANCHOR_TASK = "odr.anchor_audit"
+PRUNE_TASK = "odr.prune"
+QUEUE = "odr"
+
+#: Modules that register outbox handlers; every worker imports them at start.
+HANDLER_MODULES: tuple[str, ...] = ("odr.notify.service",)
+
+HEARTBEAT_RETENTION = timedelta(days=1)
+SQLITE_BROKER_BUSY_TIMEOUT_SECONDS = 30
+
+
+class OdrCelery(Celery):
+    """A Celery app that knows its settings and keeps its worker-process state."""
+
+    settings: Settings
+    runtime: WorkerRuntime
+    is_worker: bool
+    heartbeat: HeartbeatThread | None
+
+
+def make_celery(settings: Settings) -> OdrCelery:
+    app = OdrCelery("odr", set_as_current=False)
+    app.settings = settings
+    app.runtime = WorkerRuntime(settings)
+    app.is_worker = False
+    app.heartbeat = None
+    app.conf.update(_config(settings))
+    _register_tasks(app)
+    _connect_signals(app)
+    return app
+
+
+def prepare_broker(app: Celery, attempts: int = 5) -> None:
+    """Create the embedded broker's tables and queue row before processes use them.
+
+    kombu's SQLAlchemy transport creates both lazily and does not survive two
+    processes doing it at once on a fresh file (a unique-constraint error
+    kills one of them), as ``serve`` starting web, worker and beat together
+    would. Done here once, with a retry for the same race, nothing races
+    later. Redis needs nothing.
+    """
+    if not app.conf.broker_url.startswith("sqla+"):
+        return
+    for attempt in range(1, attempts + 1):
+        try:
+            with app.connection_for_write() as connection:
+                Queue(QUEUE, Exchange(QUEUE), routing_key=QUEUE)(connection.default_channel).declare()
+            return
+        except Exception:
+            if attempt == attempts:
+                raise
+            log.info("embedded broker not ready (attempt %s), retrying", attempt, exc_info=True)
+            time.sleep(0.2 * attempt)
+
+
+def _config(settings: Settings) -> dict[str, Any]:
+    drain_every = max(settings.outbox_drain_interval_seconds, 0.5)
+    config: dict[str, Any] = {
+        "broker_url": settings.celery_broker_url,
+        "result_backend": settings.celery_result_backend,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,  # the outbox row is the record, not a result
+        "task_default_queue": QUEUE,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "imports": (*HANDLER_MODULES, *settings.extra_task_modules),
+        # Beat's schedule is a few fixed intervals: keep it in memory, no shelve file.
+        "beat_scheduler": "celery.beat:Scheduler",
+        "beat_schedule": {
+            "drain-outbox": {
+                "task": DRAIN_TASK,
+                "schedule": drain_every,
+                "options": {"expires": drain_every * 2},
+            },
+            "anchor-audit": {
+                "task": ANCHOR_TASK,
+                "schedule": float(settings.audit_anchor_interval_seconds),
+                "options": {"expires": float(settings.audit_anchor_interval_seconds)},
+            },
+            "prune": {
+                "task": PRUNE_TASK,
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
+        },
+    }
+    if not settings.redis_url:
+        # kombu passes these to create_engine: wait for SQLite's lock instead of failing.
+        config["broker_transport_options"] = {
+            "connect_args": {"timeout": SQLITE_BROKER_BUSY_TIMEOUT_SECONDS}
+        }
+    return config
+
+
+def _register_tasks(app: OdrCelery) -> None:
+    @app.task(name=DRAIN_TASK)
+    def drain_outbox() -> dict[str, int]:
+        worker_id = process_id()
+
+        async def work(services: Services) -> dict[str, int]:
+            return dataclasses.asdict(await drain_until_empty(services, worker_id))
+
+        stats = app.runtime.run(work)
+        if stats["claimed"]:
+            log.info("outbox drained: %s", stats)
+        return stats
+
+    @app.task(name=ANCHOR_TASK)
+    def anchor_audit() -> None:
+        from odr.audit.anchor import anchor_head  # written by the audit part; import lazily
+
+        async def work(services: Services) -> None:
+            await anchor_head(
+                services.db, services.clock, services.settings.resolved_audit_anchor_path
+            )
+
+        app.runtime.run(work)
+
+    @app.task(name=PRUNE_TASK)
+    def prune() -> dict[str, int]:
+        async def work(services: Services) -> dict[str, int]:
+            retention = timedelta(seconds=services.settings.live_event_retention_seconds)
+            return {
+                "live_events": await prune_live_events(services, retention),
+                "heartbeats": await prune_heartbeats(services, HEARTBEAT_RETENTION),
+            }
+
+        return app.runtime.run(work)
+
+
+def _connect_signals(app: OdrCelery) -> None:
+    """Worker and beat lifecycle. Receivers check the sender so other apps are unaffected."""
+    settings = app.settings
+
+    def on_worker_init(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        app.is_worker = True
+        for module in (*HANDLER_MODULES, *settings.extra_task_modules):
+            importlib.import_module(module)  # a missing handler module must stop the worker
+
+    def on_worker_ready(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        controller = getattr(sender, "controller", None)
+        pool = getattr(getattr(controller, "pool_cls", None), "__module__", "").rsplit(".", 1)[-1]
+        app.heartbeat = HeartbeatThread(
+            settings.resolved_database_url,
+            kind="worker",
+            interval=settings.worker_heartbeat_seconds,
+            info={
+                "nodename": getattr(sender, "hostname", ""),
+                "pool": pool,
+                "concurrency": getattr(controller, "concurrency", None),
+            },
+        )
+        app.heartbeat.start()
+        try:  # catch up on work enqueued while no worker ran
+            app.send_task(DRAIN_TASK, ignore_result=True)
+        except Exception:
+            log.exception("could not queue the start-up outbox drain")
+
+    def on_worker_process_init(**_: Any) -> None:
+        if not app.is_worker:
+            return
+        app.runtime.after_fork()
+        if app.heartbeat is not None:
+            app.heartbeat.discard_after_fork()
+
+    def on_worker_process_shutdown(**_: Any) -> None:
+        if app.is_worker:
+            app.runtime.close()
+
+    def on_worker_shutdown(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        if app.heartbeat is not None:
+            app.heartbeat.stop()
+        app.runtime.close()
+
+    def on_beat_init(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        if app.heartbeat is not None:  # embedded beat forked from a worker
+            app.heartbeat.discard_after_fork()
+        app.runtime.after_fork()
+        beat = HeartbeatThread(
+            settings.resolved_database_url, kind="beat", interval=settings.worker_heartbeat_seconds
+        )
+        beat.start()
+        atexit.register(beat.stop)
+
+    signals.worker_init.connect(on_worker_init, weak=False)
+    signals.worker_ready.connect(on_worker_ready, weak=False)
+    signals.worker_process_init.connect(on_worker_process_init, weak=False)
+    signals.worker_process_shutdown.connect(on_worker_process_shutdown, weak=False)
+    signals.worker_shutdown.connect(on_worker_shutdown, weak=False)
+    signals.beat_init.connect(on_beat_init, weak=False)
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` for ``celery -A odr.tasks.celery_app``: built from the environment on first use."""
+    if name == "app":
+        built = make_celery(Settings())
+        globals()["app"] = built
+        return built
+    raise AttributeError(name)

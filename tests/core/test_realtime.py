@@ -1,0 +1,43 @@
+"""socket.io in the same ASGI app: only signed-in users connect, and each joins its own room."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+
+from odr.accounts.sessions import SESSION_COOKIE, open_session
+from odr.realtime import user_room
+from odr.services import Services
+from tests.conftest import LiveServer
+from tests.factories import make_user
+
+
+async def test_anonymous_socket_connection_is_refused(live_server: LiveServer) -> None:
+    client = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(live_server.url, transports=["websocket"], wait_timeout=5)
+
+
+async def test_signed_in_socket_receives_events_for_its_user(live_server: LiveServer, services: Services) -> None:
+    user = await make_user(services, role="party")
+    other = await make_user(services, role="party")
+    async with services.db.uow() as uow:
+        opened = await open_session(uow, services, user)
+
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("notification", received.put)
+    await client.connect(
+        live_server.url, transports=["websocket"], wait_timeout=5,
+        headers={"Cookie": f"{SESSION_COOKIE}={opened.token}"},
+    )
+    try:
+        sio = live_server.sio
+        await sio.emit("notification", {"to": "other"}, room=user_room(other.id))
+        await sio.emit("notification", {"to": "me"}, room=user_room(user.id))
+        got = await asyncio.wait_for(received.get(), timeout=5)
+        assert got == {"to": "me"}
+    finally:
+        await client.disconnect()
