@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import socketio
 from starlette.applications import Starlette
@@ -30,10 +31,13 @@ from odr.http.health import healthz
 from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from odr.notify import routes as notify_routes
 from odr.orgs import routes as org_routes
+from odr.outbox.live import LiveEventRelay
 from odr.realtime import make_socketio_server
 from odr.services import Services
 from odr.settings import Settings
 from odr.storage import routes as storage_routes
+from odr.tasks.celery_app import make_celery
+from odr.tasks.waker import install_waker
 
 
 def api_routes() -> list[BaseRoute]:
@@ -71,10 +75,23 @@ def create_app(services: Services, *, own_services: bool = False) -> Starlette:
     """Build the HTTP app. With ``own_services`` the lifespan closes them at shutdown."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Wake workers after commits; relay workers' live events to socket.io clients."""
+        sio: socketio.AsyncServer = app.state.sio
+        celery_app = make_celery(services.settings)
+        waker = install_waker(celery_app)
+
+        async def emit(room: str, event: str, payload: dict[str, Any]) -> None:
+            await sio.emit(event, payload, room=room)
+
+        relay = LiveEventRelay(services, emit)
+        await relay.start()
         try:
             yield
         finally:
+            await relay.stop()
+            waker.close()
+            celery_app.close()
             if own_services:
                 await services.close()
 

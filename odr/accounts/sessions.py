@@ -13,9 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from odr.accounts.models import LoginSession, Membership, User
+from odr.db.engine import read_bind
 from odr.db.uow import UnitOfWork
 from odr.policy import Actor
 from odr.services import Services
@@ -86,31 +87,48 @@ async def actor_for_user(uow: UnitOfWork, user: User) -> Actor:
     )
 
 
+# Every authenticated request runs this: the session, its user and the user's
+# memberships in one round trip, as plain rows on a Core connection (no ORM
+# session, no objects), built once with a bound parameter.
+_sessions, _users, _memberships = LoginSession.__table__, User.__table__, Membership.__table__
+_RESOLVE = (
+    select(
+        _sessions.c.id, _sessions.c.csrf_token, _sessions.c.expires_at,
+        _sessions.c.last_seen_at, _sessions.c.revoked_at, _users.c.id.label("user_id"),
+        _users.c.role, _users.c.identity_level, _users.c.is_active,
+        _memberships.c.institution_id, _memberships.c.court_id,
+    )
+    .select_from(
+        _sessions.join(_users, _users.c.id == _sessions.c.user_id)
+        .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+    )
+    .where(_sessions.c.token_hash == bindparam("token_hash"))
+)
+
+
 async def resolve_session(services: Services, token: str) -> ResolvedSession | None:
     """The live session behind a cookie token, or None if unknown, expired or revoked."""
     now = services.clock.now()
-    async with services.db.reader() as uow:
-        row = (
-            await uow.session.execute(
-                select(LoginSession, User)
-                .join(User, User.id == LoginSession.user_id)
-                .where(LoginSession.token_hash == hash_token(token))
-            )
-        ).first()
-        if row is None:
-            return None
-        login, user = row
-        if login.revoked_at is not None or login.expires_at <= now or not user.is_active:
-            return None
-        actor = await actor_for_user(uow, user)
-        stale = now - login.last_seen_at > TOUCH_EVERY
-        resolved = ResolvedSession(actor=actor, session_id=login.id, csrf_token=login.csrf_token)
-    if stale:
+    async with read_bind(services.db.engine).connect() as conn:
+        rows = (await conn.execute(_RESOLVE, {"token_hash": hash_token(token)})).all()
+    if not rows:
+        return None
+    login = rows[0]  # one row per membership (at least one): the session columns repeat
+    if login.revoked_at is not None or login.expires_at <= now or not login.is_active:
+        return None
+    actor = Actor(
+        user_id=login.user_id,
+        role=login.role,
+        institution_ids=frozenset(r.institution_id for r in rows if r.institution_id is not None),
+        court_ids=frozenset(r.court_id for r in rows if r.court_id is not None),
+        identity_level=login.identity_level,
+    )
+    if now - login.last_seen_at > TOUCH_EVERY:
         async with services.db.uow() as wuow:
             await wuow.session.execute(
                 update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
             )
-    return resolved
+    return ResolvedSession(actor=actor, session_id=login.id, csrf_token=login.csrf_token)
 
 
 async def revoke_session(uow: UnitOfWork, services: Services, session_id: int) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+import functools
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odr.accounts.models import IdentityLevel, Role
@@ -12,17 +15,50 @@ from odr.policy import Actor, CaseView
 
 def visible_case_scope(actor: Actor) -> ColumnElement[bool]:
     """SQL condition equal to ``decide(actor, CASE_READ, case)`` for every case."""
+    shape, params = case_scope(actor)
+    condition = scope_condition(shape)
+    return condition.params(params) if params else condition
+
+
+# The three ways the policy lets an actor read a case; a scope's shape says which apply.
+ScopeShape = tuple[bool, bool, bool]  # (participant, institution admin, judge or clerk)
+
+
+def case_scope(actor: Actor) -> tuple[ScopeShape, dict[str, Any]]:
+    """The shape of ``actor``'s case scope and the values of its bound parameters.
+
+    Hot paths build their statements once per shape (``scope_condition``) and
+    pass these values at execution, so no SQL is constructed per request.
+    """
     if not actor.authenticated:
-        return false()
+        return (False, False, False), {}
+    participant = actor.identity_level != IdentityLevel.NONE
+    admin = actor.role == Role.INSTITUTION_ADMIN and bool(actor.institution_ids)
+    judge = actor.role in (Role.JUDGE, Role.CLERK) and bool(actor.court_ids)
+    params: dict[str, Any] = {}
+    if participant:
+        params["scope_user_id"] = actor.user_id
+    if admin:
+        params["scope_institution_ids"] = sorted(actor.institution_ids)
+    if judge:
+        params["scope_court_ids"] = sorted(actor.court_ids)
+    return (participant, admin, judge), params
+
+
+@functools.cache
+def scope_condition(shape: ScopeShape) -> ColumnElement[bool]:
+    """The case scope of one shape, with bound parameters named as in ``case_scope``."""
+    participant, admin, judge = shape
     conditions: list[ColumnElement[bool]] = []
-    if actor.identity_level != IdentityLevel.NONE:
-        conditions.append(
-            Case.id.in_(select(CaseParticipant.case_id).where(CaseParticipant.user_id == actor.user_id))
-        )
-    if actor.role == Role.INSTITUTION_ADMIN and actor.institution_ids:
-        conditions.append(Case.institution_id.in_(sorted(actor.institution_ids)))
-    if actor.role in (Role.JUDGE, Role.CLERK) and actor.court_ids:
-        conditions.append(Case.court_id.in_(sorted(actor.court_ids)))
+    if participant:
+        conditions.append(Case.id.in_(
+            select(CaseParticipant.case_id)
+            .where(CaseParticipant.user_id == bindparam("scope_user_id"))
+        ))
+    if admin:
+        conditions.append(Case.institution_id.in_(bindparam("scope_institution_ids", expanding=True)))
+    if judge:
+        conditions.append(Case.court_id.in_(bindparam("scope_court_ids", expanding=True)))
     return or_(*conditions) if conditions else false()
 
 

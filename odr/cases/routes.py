@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from odr.cases.models import Case
-from odr.cases.queries import case_view, visible_case_scope
+from odr.cases.queries import ScopeShape, case_scope, case_view, scope_condition
+from odr.db.engine import read_bind
 from odr.errors import NotFound
 from odr.http.api import StrictModel, endpoint, ok, services_of
 from odr.policy import Actor, Permission, authorize
@@ -42,21 +45,41 @@ class CaseList(BaseModel):
     total: int
 
 
+# A list page reads plain columns, not ORM objects.
+_SUMMARY_COLUMNS = [Case.__table__.c[name] for name in CaseSummary.model_fields]
+
+
+@functools.cache
+def _list_statements(shape: ScopeShape, by_status: bool) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements of a case list, built once per scope shape."""
+    scope = scope_condition(shape)
+    if by_status:
+        scope = scope & (Case.status == bindparam("status"))
+    count = select(func.count()).select_from(Case.__table__).where(scope)
+    page = (
+        select(*_SUMMARY_COLUMNS).where(scope)
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+    )
+    return count, page
+
+
 @endpoint(permission=Permission.CASE_LIST, query=CaseListQuery, resp=CaseList, tags=("cases",))
 async def list_cases(request: Request, actor: Actor, query: CaseListQuery) -> Response:
-    """The cases the signed-in user may see, newest first."""
-    scope = visible_case_scope(actor)
+    """The cases the signed-in user may see, newest first.
+
+    A hot read: prebuilt statements on a Core connection (see issue 2's bench/api.py).
+    """
+    shape, params = case_scope(actor)
+    count, page = _list_statements(shape, bool(query.status))
     if query.status:
-        scope = scope & (Case.status == query.status)
-    async with services_of(request).db.reader() as uow:
-        total = (await uow.session.execute(select(func.count()).select_from(Case).where(scope))).scalar_one()
+        params["status"] = query.status
+    async with read_bind(services_of(request).db.engine).connect() as conn:
+        total = (await conn.execute(count, params)).scalar_one()
         rows = (
-            await uow.session.execute(
-                select(Case).where(scope).order_by(Case.updated_at.desc(), Case.id.desc())
-                .limit(query.limit).offset(query.offset)
-            )
-        ).scalars().all()
-        items = [CaseSummary.model_validate(r, from_attributes=True) for r in rows]
+            await conn.execute(page, {**params, "limit": query.limit, "offset": query.offset})
+        ).all()
+    items = [CaseSummary.model_validate(r._asdict()) for r in rows]
     return ok(CaseList(items=items, total=total))
 
 

@@ -52,6 +52,17 @@ def _make_sqlite_safe(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def read_bind(engine: AsyncEngine) -> AsyncEngine:
+    """The engine to read through: on SQLite its transactions begin DEFERRED (no write lock).
+
+    For hot read paths that run Core statements on a plain connection
+    (``read_bind(db.engine).connect()``) instead of an ORM session.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="DEFERRED")
+    return engine
+
+
 def dispose_after_fork(engine: AsyncEngine) -> None:
     """Drop inherited pooled connections in a forked child (Celery prefork)."""
     engine.sync_engine.dispose(close=False)

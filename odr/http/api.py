@@ -185,8 +185,10 @@ def endpoint(
     return decorate
 
 
-def ok(model: BaseModel | list[Any] | dict[str, Any], status: int = 200) -> JSONResponse:
+def ok(model: BaseModel | list[Any] | dict[str, Any], status: int = 200) -> Response:
     if isinstance(model, BaseModel):
-        return JSONResponse(model.model_dump(mode="json"), status_code=status)
+        # pydantic writes the JSON itself (the same compact UTF-8 JSONResponse
+        # writes), skipping the intermediate dict and the stdlib encoder.
+        return Response(model.model_dump_json(), status_code=status, media_type="application/json")
     return JSONResponse(model, status_code=status)
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
-import importlib
 import logging
 import time
 from datetime import timedelta
@@ -145,7 +144,7 @@ def _config(settings: Settings) -> dict[str, Any]:
 
 
 def _register_tasks(app: OdrCelery) -> None:
-    @app.task(name=DRAIN_TASK)
+    @app.task(name=DRAIN_TASK, shared=False)
     def drain_outbox() -> dict[str, int]:
         worker_id = process_id()
 
@@ -157,7 +156,7 @@ def _register_tasks(app: OdrCelery) -> None:
             log.info("outbox drained: %s", stats)
         return stats
 
-    @app.task(name=ANCHOR_TASK)
+    @app.task(name=ANCHOR_TASK, shared=False)
     def anchor_audit() -> None:
         from odr.audit.anchor import anchor_head  # written by the audit part; import lazily
 
@@ -168,7 +167,7 @@ def _register_tasks(app: OdrCelery) -> None:
 
         app.runtime.run(work)
 
-    @app.task(name=PRUNE_TASK)
+    @app.task(name=PRUNE_TASK, shared=False)
     def prune() -> dict[str, int]:
         async def work(services: Services) -> dict[str, int]:
             retention = timedelta(seconds=services.settings.live_event_retention_seconds)
@@ -187,9 +186,7 @@ def _connect_signals(app: OdrCelery) -> None:
     def on_worker_init(sender: Any = None, **_: Any) -> None:
         if getattr(sender, "app", None) is not app:
             return
-        app.is_worker = True
-        for module in (*HANDLER_MODULES, *settings.extra_task_modules):
-            importlib.import_module(module)  # a missing handler module must stop the worker
+        app.is_worker = True  # handler modules come from the ``imports`` setting
 
     def on_worker_ready(sender: Any = None, **_: Any) -> None:
         if getattr(sender, "app", None) is not app:

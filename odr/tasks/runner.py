@@ -60,22 +60,21 @@ def worker_argv(
 def run_worker(
     settings: Settings, *, beat: bool = False, concurrency: int | None = None,
     pool: str = "prefork", loglevel: str = "INFO",
-) -> None:
-    """Run a Celery worker in this process until it is stopped (``--beat`` embeds beat)."""
+) -> int:
+    """Run a Celery worker in this process until it stops (``beat`` embeds beat); exit code."""
     settings.ensure_dirs()
     app = make_celery(settings)
     prepare_broker(app)
-    app.worker_main(
-        worker_argv(settings, beat=beat, concurrency=concurrency, pool=pool, loglevel=loglevel)
-    )
+    argv = worker_argv(settings, beat=beat, concurrency=concurrency, pool=pool, loglevel=loglevel)
+    return int(app.start(argv) or 0)
 
 
-def run_beat(settings: Settings, *, loglevel: str = "INFO") -> None:
-    """Run Celery beat in this process (schedule in memory; one beat per deployment)."""
+def run_beat(settings: Settings, *, loglevel: str = "INFO") -> int:
+    """Run Celery beat in this process until it stops (one beat per deployment); exit code."""
     settings.ensure_dirs()
     app = make_celery(settings)
     prepare_broker(app)
-    app.start(["beat", f"--loglevel={loglevel}"])
+    return int(app.start(["beat", f"--loglevel={loglevel}"]) or 0)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -177,7 +176,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """``python -m odr.tasks.runner worker|beat`` (serve's children), settings from ``ODR_*``."""
     parser = argparse.ArgumentParser(prog="python -m odr.tasks.runner")
     parser.add_argument("process", choices=["worker", "beat"])
@@ -188,13 +187,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     if args.process == "worker":
-        run_worker(
+        return run_worker(
             settings, beat=args.beat, concurrency=args.concurrency, pool=args.pool,
             loglevel=args.loglevel,
         )
-    else:
-        run_beat(settings, loglevel=args.loglevel)
+    return run_beat(settings, loglevel=args.loglevel)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

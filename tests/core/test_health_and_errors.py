@@ -54,3 +54,31 @@ async def test_bad_query_gets_422_with_field(client: httpx.AsyncClient) -> None:
     # Not signed in: the policy refuses before the query is read.
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
+
+
+async def test_oversized_json_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
+    huge = '{"username": "' + "x" * 2_000_000 + '", "password": "p"}'
+    response = await client.post(
+        "/api/v1/auth/login", content=huge, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_unknown_field_and_wrong_type_name_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "a", "password": "b", "admin": True}
+    )
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["admin"]
+    response = await client.post("/api/v1/auth/login", json={"username": 5, "password": "b"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "username"
+
+
+async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"

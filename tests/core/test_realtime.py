@@ -41,3 +41,30 @@ async def test_signed_in_socket_receives_events_for_its_user(live_server: LiveSe
         assert got == {"to": "me"}
     finally:
         await client.disconnect()
+
+
+async def test_event_written_by_a_worker_reaches_the_browser_through_the_database(
+    live_server: LiveServer, services: Services
+) -> None:
+    """The embedded broker cannot fan out: a worker's live event goes via the database relay."""
+    from odr.outbox.live import publish_live_event
+
+    user = await make_user(services, role="party")
+    async with services.db.uow() as uow:
+        opened = await open_session(uow, services, user)
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("case_updated", received.put)
+    await client.connect(
+        live_server.url, transports=["websocket"], wait_timeout=5,
+        headers={"Cookie": f"{SESSION_COOKIE}={opened.token}"},
+    )
+    try:
+        async with services.db.uow() as uow:  # what a Celery task does
+            await publish_live_event(
+                uow, services.clock, user_room(user.id), "case_updated", {"case": "(2026)沪调1号"}
+            )
+        got = await asyncio.wait_for(received.get(), timeout=10)
+        assert got == {"case": "(2026)沪调1号"}
+    finally:
+        await client.disconnect()

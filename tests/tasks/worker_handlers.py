@@ -15,10 +15,11 @@ import asyncio
 import os
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from odr.outbox.handlers import register_handler
 from odr.outbox.models import OutboxMessage
+from odr.outbox.service import enqueue
 from odr.services import Services
 
 KIND = "test.effect"
@@ -64,6 +65,25 @@ async def record_effect(services: Services, message: OutboxMessage) -> None:
             partial.replace(started)  # the test never reads half a pid
             while not release.exists():
                 await asyncio.sleep(0.05)
+
+
+async def enqueue_effect(services: Services, key: str, payload: dict[str, str]) -> int:
+    async with services.db.uow() as uow:
+        message = await enqueue(uow, services.clock, kind=KIND,
+                                payload=payload, idempotency_key=key)
+    return message.id
+
+
+async def effect_rows(services: Services, table: str) -> list[tuple[str, int]]:
+    async with services.db.reader() as uow:
+        rows = (await uow.session.execute(text(f"SELECT key, pid FROM {table}"))).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+async def outbox_row(services: Services, message_id: int) -> OutboxMessage:
+    async with services.db.reader() as uow:
+        return (await uow.session.execute(
+            select(OutboxMessage).where(OutboxMessage.id == message_id))).scalar_one()
 
 
 register_handler(KIND, record_effect)
