@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, help="seconds of one measured slice")
     parser.add_argument("--rounds", type=int, help="measured slices per server")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--pg-anywhere", action="store_true",
+                        help="leave PostgreSQL unpinned instead of on the load generator's CPU")
     args = parser.parse_args(argv)
     warmup = args.warmup or (2 if args.smoke else 10)
     slice_seconds = args.slice or (2 if args.smoke else 5)
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
 
     pg = start_postgres()
     try:
-        pin(pg.proc.pid, cpus[1])
+        if not args.pg_anywhere:
+            pin(pg.proc.pid, cpus[1])
         pg.psql("CREATE DATABASE odr_bench")
         db_url = pg.url("odr_bench")
         migrations.upgrade(db_url)
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded {seeded.total_cases} cases, the party takes part in "
               f"{seeded.visible_cases}; {args.connections} connections; per server "
               f"{warmup} s warm-up, then {rounds} x {slice_seconds} s measured, alternating; "
-              f"servers on cpu{cpus[0]}, wrk and PostgreSQL on cpu{cpus[1]}", flush=True)
+              f"servers on cpu{cpus[0]}, wrk on cpu{cpus[1]}, PostgreSQL "
+              f"{'on any CPU' if args.pg_anywhere else f'on cpu{cpus[1]}'}", flush=True)
         var_dir = tempfile.mkdtemp(prefix="odr-bench-app-")
         app_env = {
             "ODR_ENVIRONMENT": "production",

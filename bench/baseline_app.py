@@ -1,9 +1,9 @@
 """The floor the real case list is compared against: bare Starlette and raw asyncpg.
 
 One route, ``GET /api/v1/cases``, that takes the same session cookie and runs
-the SQL the real app runs for that request (session and user by token hash,
-memberships, count and page under the policy's scope), then answers the same
-JSON byte for byte. No middleware, no ORM, no validation models. The pool has
+the SQL the real app runs for that request (session, user and memberships by
+token hash in one query, then count and page under the policy's scope), then
+answers the same JSON byte for byte. When the app's SQL changes, change this. No middleware, no ORM, no validation models. The pool has
 the same bounds as the app's SQLAlchemy pool (10 kept, 10 more under load).
 
 Served by ``bench/api.py`` as ``uvicorn bench.baseline_app:app`` with
@@ -30,22 +30,12 @@ POOL_MAX = 20  # pool_size + max_overflow
 TOUCH_EVERY = timedelta(minutes=5)
 
 SESSION_SQL = """\
-SELECT login_sessions.id, login_sessions.token_hash, login_sessions.csrf_token,
- login_sessions.user_id, login_sessions.created_at, login_sessions.expires_at,
- login_sessions.last_seen_at, login_sessions.reauthenticated_at, login_sessions.address,
- login_sessions.user_agent, login_sessions.revoked_at, users.id AS id_1, users.username,
- users.real_name, users.role, users.id_doc_type, users.id_doc_number_enc, users.id_doc_lookup,
- users.id_doc_last4, users.mobile, users.mobile_verified_at, users.email, users.password_hash,
- users.identity_level, users.identity_verified_at, users.identity_verifier, users.locale,
- users.is_active, users.created_at AS created_at_1, users.updated_at
+SELECT login_sessions.id, login_sessions.csrf_token, login_sessions.expires_at,
+ login_sessions.last_seen_at, login_sessions.revoked_at, users.id AS user_id, users.role,
+ users.identity_level, users.is_active, memberships.institution_id, memberships.court_id
 FROM login_sessions JOIN users ON users.id = login_sessions.user_id
+ LEFT OUTER JOIN memberships ON memberships.user_id = users.id
 WHERE login_sessions.token_hash = $1::VARCHAR"""
-
-MEMBERSHIPS_SQL = """\
-SELECT memberships.id, memberships.user_id, memberships.institution_id, memberships.court_id,
- memberships.role, memberships.created_at
-FROM memberships
-WHERE memberships.user_id = $1::INTEGER"""
 
 TOUCH_SQL = "UPDATE login_sessions SET last_seen_at=$1 WHERE login_sessions.id = $2::INTEGER"
 
@@ -100,26 +90,25 @@ async def list_cases(request: Request) -> JSONResponse:
     now = datetime.now(UTC)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as con:
-        row = await con.fetchrow(SESSION_SQL, hashlib.sha256(token.encode()).hexdigest())
+        found = await con.fetch(SESSION_SQL, hashlib.sha256(token.encode()).hexdigest())
+        row = found[0] if found else None  # one row per membership
         if (row is None or row["revoked_at"] is not None or row["expires_at"] <= now
                 or not row["is_active"]):
             return _unauthenticated()
-        memberships = await con.fetch(MEMBERSHIPS_SQL, row["user_id"])
         if now - row["last_seen_at"] > TOUCH_EVERY:
             await con.execute(TOUCH_SQL, now, row["id"])
         where, args = _scope(
             row["user_id"], row["role"], row["identity_level"],
-            [m["institution_id"] for m in memberships if m["institution_id"] is not None],
-            [m["court_id"] for m in memberships if m["court_id"] is not None],
+            [m["institution_id"] for m in found if m["institution_id"] is not None],
+            [m["court_id"] for m in found if m["court_id"] is not None],
         )
         total = await con.fetchval(f"SELECT count(*) AS count_1 FROM cases WHERE {where}", *args)
         n = len(args)
         rows = await con.fetch(
             f"SELECT cases.id, cases.number, cases.title, cases.category, cases.channel, "
             f"cases.status, cases.claim_amount_fen, cases.institution_id, cases.court_id, "
-            f"cases.created_by_id, cases.created_at, cases.updated_at FROM cases WHERE {where} "
-            f"ORDER BY cases.updated_at DESC, cases.id DESC "
-            f"LIMIT ${n + 1}::INTEGER OFFSET ${n + 2}::INTEGER",
+            f"cases.created_at, cases.updated_at FROM cases WHERE {where} "
+            f"ORDER BY cases.updated_at DESC, cases.id DESC LIMIT ${n + 1} OFFSET ${n + 2}",
             *args, limit, offset,
         )
     items = [

@@ -132,11 +132,12 @@ def create_user(
     if not password:
         password = getpass.getpass("Password: ")
     try:
-        data = AccountInput(
-            username=username, real_name=real_name, role=role, mobile=mobile,
-            id_doc_type=id_doc_type, id_doc_number=id_doc_number,
-            institution_code=institution or None, court_code=court or None, password=password,
-        )
+        data = AccountInput.model_validate({
+            "username": username, "real_name": real_name, "role": role, "mobile": mobile,
+            "id_doc_type": id_doc_type, "id_doc_number": id_doc_number,
+            "institution_code": institution or None, "court_code": court or None,
+            "password": password,
+        })
     except ValueError as exc:
         console.print(f"[red]✗[/] {exc}")
         raise typer.Exit(2) from exc

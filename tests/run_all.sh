@@ -9,7 +9,8 @@ if [ -x frontend/build.sh ]; then
   echo "== frontend: install, unit tests, build"
   bash frontend/build.sh
 fi
-echo "== python: lint"
+echo "== python: lint and types"
 ruff check odr mediators agreements signaling media tests bench
+mypy
 echo "== python: unit, integration, e2e, bench smoke"
 pytest -p no:cacheprovider --durations=30 -q "$@"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -47,7 +47,7 @@ async def create_user(request: Request, actor: Actor, json: AccountInput) -> Res
 @endpoint(permission=Permission.USER_LIST, query=UserListQuery, resp=UserList, tags=("admin",))
 async def list_users(request: Request, actor: Actor, query: UserListQuery) -> Response:
     """Accounts, newest first, filtered by role or a name fragment."""
-    condition = User.id.is_not(None)
+    condition: ColumnElement[bool] = User.id.is_not(None)
     if query.role:
         condition = condition & (User.role == query.role)
     if query.q:

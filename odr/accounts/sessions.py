@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 
 from odr.accounts.models import LoginSession, Membership, User
-from odr.db.engine import read_bind
+from odr.db.engine import read_with
 from odr.db.uow import UnitOfWork
 from odr.policy import Actor
 from odr.services import Services
@@ -89,7 +89,7 @@ async def actor_for_user(uow: UnitOfWork, user: User) -> Actor:
 
 # Every authenticated request runs this: the session, its user and the user's
 # memberships in one round trip, as plain rows on a Core connection (no ORM
-# session, no objects), built once with a bound parameter.
+# session, no objects; see odr.db.engine.read_with), built once.
 _sessions, _users, _memberships = LoginSession.__table__, User.__table__, Membership.__table__
 _RESOLVE = (
     select(
@@ -109,8 +109,8 @@ _RESOLVE = (
 async def resolve_session(services: Services, token: str) -> ResolvedSession | None:
     """The live session behind a cookie token, or None if unknown, expired or revoked."""
     now = services.clock.now()
-    async with read_bind(services.db.engine).connect() as conn:
-        rows = (await conn.execute(_RESOLVE, {"token_hash": hash_token(token)})).all()
+    params = {"token_hash": hash_token(token)}
+    rows = await read_with(services.db.engine, lambda conn: conn.execute(_RESOLVE, params).all())
     if not rows:
         return None
     login = rows[0]  # one row per membership (at least one): the session columns repeat

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from odr.cases.models import Case
 from odr.cases.queries import ScopeShape, case_scope, case_view, scope_condition
-from odr.db.engine import read_bind
+from odr.db.engine import read_with
 from odr.errors import NotFound
 from odr.http.api import StrictModel, endpoint, ok, services_of
 from odr.policy import Actor, Permission, authorize
@@ -68,17 +69,19 @@ def _list_statements(shape: ScopeShape, by_status: bool) -> tuple[Select[Any], S
 async def list_cases(request: Request, actor: Actor, query: CaseListQuery) -> Response:
     """The cases the signed-in user may see, newest first.
 
-    A hot read: prebuilt statements on a Core connection (see issue 2's bench/api.py).
+    A hot read (issue 2's bench/api.py): statements built once per scope shape,
+    run on a plain Core connection in one greenlet (odr.db.engine.read_with).
     """
     shape, params = case_scope(actor)
     count, page = _list_statements(shape, bool(query.status))
     if query.status:
         params["status"] = query.status
-    async with read_bind(services_of(request).db.engine).connect() as conn:
-        total = (await conn.execute(count, params)).scalar_one()
-        rows = (
-            await conn.execute(page, {**params, "limit": query.limit, "offset": query.offset})
-        ).all()
+    page_params = {**params, "limit": query.limit, "offset": query.offset}
+
+    def fetch(conn: Connection) -> tuple[int, Sequence[Row[Any]]]:
+        return conn.execute(count, params).scalar_one(), conn.execute(page, page_params).all()
+
+    total, rows = await read_with(services_of(request).db.engine, fetch)
     items = [CaseSummary.model_validate(r._asdict()) for r in rows]
     return ok(CaseList(items=items, total=total))
 

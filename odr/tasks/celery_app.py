@@ -33,6 +33,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Exchange, Queue
 
+from odr.notify.scrub import scrub_expired_codes
 from odr.outbox.drain import drain_until_empty
 from odr.outbox.live import prune_live_events
 from odr.services import Services
@@ -174,6 +175,7 @@ def _register_tasks(app: OdrCelery) -> None:
             return {
                 "live_events": await prune_live_events(services, retention),
                 "heartbeats": await prune_heartbeats(services, HEARTBEAT_RETENTION),
+                "expired_codes": await scrub_expired_codes(services),
             }
 
         return app.runtime.run(work)
