@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:/usr/lib/postgresql/15/bin:$(PATH)
 
-.PHONY: run test setup system-packages venv frontend migration-regen lint
+.PHONY: run test setup system-packages venv frontend migration lint
 
 run: setup frontend ## set up everything and start the platform with demo data
 	$(VENV)/bin/odr db upgrade
@@ -30,12 +30,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-# Regenerate the initial migration from the models (only while 0001 has not landed).
-migration-regen:
-	rm -f var/migration-regen.sqlite3 alembic/versions/0001_foundation.py
+# A new Alembic revision from model changes: make migration m="add case deadlines"
+migration:
+	rm -f var/migration-autogen.sqlite3
 	mkdir -p var
-	ODR_DATABASE_URL=sqlite+aiosqlite:///var/migration-regen.sqlite3 $(VENV)/bin/alembic revision --autogenerate --rev-id 0001 -m foundation
-	rm -f var/migration-regen.sqlite3
+	ODR_DATABASE_URL=sqlite+aiosqlite:///var/migration-autogen.sqlite3 $(VENV)/bin/alembic upgrade head
+	ODR_DATABASE_URL=sqlite+aiosqlite:///var/migration-autogen.sqlite3 $(VENV)/bin/alembic revision --autogenerate -m "$(m)"
+	rm -f var/migration-autogen.sqlite3
 
 lint:
 	$(VENV)/bin/ruff check odr mediators agreements signaling media tests bench

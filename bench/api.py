@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: one CPU only; server and load generator share it", file=sys.stderr)
 
     pg = start_postgres()
+    stack_dirs = contextlib.ExitStack()
     try:
         if not args.pg_anywhere:
             pin(pg.proc.pid, cpus[1])
@@ -139,13 +140,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{warmup} s warm-up, then {rounds} x {slice_seconds} s measured, alternating; "
               f"servers on cpu{cpus[0]}, wrk on cpu{cpus[1]}, PostgreSQL "
               f"{'on any CPU' if args.pg_anywhere else f'on cpu{cpus[1]}'}", flush=True)
-        var_dir = tempfile.mkdtemp(prefix="odr-bench-app-")
+        var_dir = stack_dirs.enter_context(tempfile.TemporaryDirectory(prefix="odr-bench-app-"))
         app_env = {
             "ODR_ENVIRONMENT": "production",
             "ODR_DATABASE_URL": db_url,
             "ODR_SECRET_KEY": secrets.token_urlsafe(32),
             "ODR_COOKIE_SECURE": "true",  # production insists; wrk sends the cookie itself
             "ODR_NOTIFY_CHANNELS": '["database"]',
+            "ODR_LOG_LEVEL": "WARNING",  # no access line per request: the bench measures serving
             "ODR_VAR_DIR": var_dir,
             "ODR_FRONTEND_DIST": str(Path(var_dir) / "no-frontend"),
         }
@@ -179,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         pg.stop()
+        stack_dirs.close()
     a, b = app.result(), base.result()
     ratio = a.rps / b.rps
     print(f"ratio app/baseline: {ratio:.3f} (goal >= 0.5, responses not cached)")

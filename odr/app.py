@@ -7,6 +7,7 @@ uvicorn factory that reads settings from the environment once.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from odr.http.api import api_spec
 from odr.http.errors import EXCEPTION_HANDLERS, unexpected_error
 from odr.http.health import healthz
 from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from odr.logs import configure_logging
 from odr.notify import routes as notify_routes
 from odr.orgs import routes as org_routes
 from odr.outbox.live import LiveEventRelay
@@ -86,6 +88,9 @@ def create_app(services: Services, *, own_services: bool = False) -> Starlette:
 
         relay = LiveEventRelay(services, emit)
         await relay.start()
+        # Start-up objects (modules, routes, compiled statements) live as long as
+        # the process: keep them out of full collections, which stall requests.
+        gc.freeze()
         try:
             yield
         finally:
@@ -129,4 +134,6 @@ def build(settings: Settings, clock: Clock | None = None) -> ASGIApp:
 
 def asgi() -> ASGIApp:
     """uvicorn --factory odr.app:asgi"""
-    return build(Settings())
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return build(settings)

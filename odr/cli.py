@@ -40,8 +40,8 @@ def serve(
     from odr.logs import configure_logging
     from odr.tasks.runner import serve as run_serve
 
-    configure_logging()
     settings = _settings()
+    configure_logging(settings.log_level)
     settings.check()
     console.print(f"[bold green]odr[/] serving on http://{host}:{port}  "
                   f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
@@ -55,8 +55,9 @@ def worker() -> None:
     from odr.logs import configure_logging
     from odr.tasks.runner import run_worker
 
-    configure_logging()
-    sys.exit(run_worker(_settings()))
+    settings = _settings()
+    configure_logging(settings.log_level)
+    sys.exit(run_worker(settings))
 
 
 @app.command()
@@ -65,8 +66,9 @@ def beat() -> None:
     from odr.logs import configure_logging
     from odr.tasks.runner import run_beat
 
-    configure_logging()
-    sys.exit(run_beat(_settings()))
+    settings = _settings()
+    configure_logging(settings.log_level)
+    sys.exit(run_beat(settings))
 
 
 @db_app.command("upgrade")

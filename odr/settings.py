@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     sms_gateway_key: SecretStr = SecretStr("")
 
     timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"  # JSON lines on stderr; INFO includes one access line per request
 
     @field_validator("audit_anchor_path", mode="before")
     @classmethod

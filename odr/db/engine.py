@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
@@ -32,8 +33,14 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         )
         _make_sqlite_safe(engine)
         return engine
+    # No pool_pre_ping: on asyncpg it costs three round trips (BEGIN, ";",
+    # ROLLBACK) on every checkout, most of a short request's database time
+    # (issue 2, bench/api.py). A connection the server dropped is detected when
+    # it is used: SQLAlchemy then invalidates the whole pool, so only the calls
+    # on it at that moment fail (``read_with`` retries its reads once), and
+    # connections are renewed every half hour in case something idles them out.
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
 
 
@@ -88,7 +95,15 @@ async def read_with(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     stack; a hot read done as one synchronous function spawns one instead of
     four. ``work`` runs plain (synchronous) SQLAlchemy Core calls.
     """
-    return await greenlet_spawn(_connect_and_run, read_bind(engine).sync_engine, work)
+    bind = read_bind(engine).sync_engine
+    try:
+        return await greenlet_spawn(_connect_and_run, bind, work)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The pooled connection was dead (say the server restarted); the pool
+        # has dropped it and its peers, and a read is safe to run again.
+        return await greenlet_spawn(_connect_and_run, bind, work)
 
 
 def _connect_and_run(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -102,7 +102,7 @@ def child_commands(settings: Settings, host: str, port: int) -> dict[str, list[s
     python = sys.executable
     return {
         "web": [python, "-m", "uvicorn", "--factory", "odr.app:asgi",
-                "--host", host, "--port", str(port)],
+                "--host", host, "--port", str(port), "--no-access-log"],  # odr.access logs JSON
         "worker": [python, "-m", "odr.tasks.runner", "worker"],
         "beat": [python, "-m", "odr.tasks.runner", "beat"],
     }
