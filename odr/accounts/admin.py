@@ -11,9 +11,14 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from sqlalchemy import select
 
-from odr.accounts.models import IdentityLevel, Membership, Role, User
+from odr.accounts.models import Membership, Role
 from odr.accounts.schemas import RegisterIn
-from odr.accounts.service import DOC_CONTEXT, hash_in_thread, refuse_duplicate_account
+from odr.accounts.service import (
+    DOC_CONTEXT,
+    add_unverified_user,
+    hash_in_thread,
+    refuse_duplicate_account,
+)
 from odr.audit.chain import record
 from odr.errors import ValidationFailed
 from odr.orgs.models import Court, Institution
@@ -71,24 +76,7 @@ async def create_account(
             ).scalar_one_or_none()
             if court_id is None:
                 raise _unknown("court_code", data.court_code)
-        user = User(
-            username=data.username,
-            real_name=data.real_name,
-            role=data.role,
-            id_doc_type=data.id_doc_type,
-            id_doc_number_enc=crypto.encrypt(data.id_doc_number, context=DOC_CONTEXT),
-            id_doc_lookup=lookup,
-            id_doc_last4=data.id_doc_number[-4:],
-            mobile=data.mobile,
-            password_hash=password_hash,
-            identity_level=IdentityLevel.NONE,
-            locale=data.locale,
-            is_active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(user)
-        await uow.session.flush()
+        user = await add_unverified_user(uow, services, data, password_hash=password_hash)
         if institution_id is not None or court_id is not None:
             uow.session.add(
                 Membership(

@@ -149,6 +149,33 @@ async def refuse_duplicate_account(
     await refuse_mobile_of_another(uow, mobile, None)
 
 
+async def add_unverified_user(
+    uow: UnitOfWork, services: Services, data: RegisterIn, *, password_hash: str
+) -> User:
+    """Insert an account whose identity is not yet confirmed (level none), document encrypted."""
+    now = services.clock.now()
+    crypto = services.crypto
+    user = User(
+        username=data.username,
+        real_name=data.real_name,
+        role=data.role,
+        id_doc_type=data.id_doc_type,
+        id_doc_number_enc=crypto.encrypt(data.id_doc_number, context=DOC_CONTEXT),
+        id_doc_lookup=crypto.lookup_hash(data.id_doc_number, context=DOC_CONTEXT),
+        id_doc_last4=data.id_doc_number[-4:],
+        mobile=data.mobile,
+        password_hash=password_hash,
+        identity_level=IdentityLevel.NONE,
+        locale=data.locale,
+        is_active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(user)
+    await uow.session.flush()
+    return user
+
+
 async def audit_user(
     uow: UnitOfWork, services: Services, user: User, action: str, **data: Any
 ) -> int:
@@ -263,24 +290,7 @@ async def register(
             uow, username=data.username, id_doc_type=data.id_doc_type, lookup=lookup,
             mobile=data.mobile,
         )
-        user = User(
-            username=data.username,
-            real_name=data.real_name,
-            role=data.role,
-            id_doc_type=data.id_doc_type,
-            id_doc_number_enc=services.crypto.encrypt(data.id_doc_number, context=DOC_CONTEXT),
-            id_doc_lookup=lookup,
-            id_doc_last4=data.id_doc_number[-4:],
-            mobile=data.mobile,
-            password_hash=password_hash,
-            identity_level=IdentityLevel.NONE,
-            locale=data.locale,
-            is_active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(user)
-        await uow.session.flush()
+        user = await add_unverified_user(uow, services, data, password_hash=password_hash)
         await audit_user(
             uow,
             services,

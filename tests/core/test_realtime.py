@@ -7,11 +7,28 @@ import asyncio
 import pytest
 import socketio
 
+from odr.accounts.models import User
 from odr.accounts.sessions import SESSION_COOKIE, open_session
 from odr.realtime import user_room
 from odr.services import Services
 from tests.conftest import LiveServer
 from tests.factories import make_user
+
+
+async def connect_as(
+    services: Services, url: str, user: User, event: str
+) -> tuple[socketio.AsyncClient, asyncio.Queue[dict[str, object]]]:
+    """A socket.io client signed in as ``user``, collecting ``event`` payloads in a queue."""
+    async with services.db.uow() as uow:
+        opened = await open_session(uow, services, user)
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    client = socketio.AsyncClient(reconnection=False)
+    client.on(event, received.put)
+    await client.connect(
+        url, transports=["websocket"], wait_timeout=5,
+        headers={"Cookie": f"{SESSION_COOKIE}={opened.token}"},
+    )
+    return client, received
 
 
 async def test_anonymous_socket_connection_is_refused(live_server: LiveServer) -> None:
@@ -23,16 +40,7 @@ async def test_anonymous_socket_connection_is_refused(live_server: LiveServer) -
 async def test_signed_in_socket_receives_events_for_its_user(live_server: LiveServer, services: Services) -> None:
     user = await make_user(services, role="party")
     other = await make_user(services, role="party")
-    async with services.db.uow() as uow:
-        opened = await open_session(uow, services, user)
-
-    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-    client = socketio.AsyncClient(reconnection=False)
-    client.on("notification", received.put)
-    await client.connect(
-        live_server.url, transports=["websocket"], wait_timeout=5,
-        headers={"Cookie": f"{SESSION_COOKIE}={opened.token}"},
-    )
+    client, received = await connect_as(services, live_server.url, user, "notification")
     try:
         sio = live_server.sio
         await sio.emit("notification", {"to": "other"}, room=user_room(other.id))
@@ -50,15 +58,7 @@ async def test_event_written_by_a_worker_reaches_the_browser_through_the_databas
     from odr.outbox.live import publish_live_event
 
     user = await make_user(services, role="party")
-    async with services.db.uow() as uow:
-        opened = await open_session(uow, services, user)
-    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-    client = socketio.AsyncClient(reconnection=False)
-    client.on("case_updated", received.put)
-    await client.connect(
-        live_server.url, transports=["websocket"], wait_timeout=5,
-        headers={"Cookie": f"{SESSION_COOKIE}={opened.token}"},
-    )
+    client, received = await connect_as(services, live_server.url, user, "case_updated")
     try:
         async with services.db.uow() as uow:  # what a Celery task does
             await publish_live_event(
