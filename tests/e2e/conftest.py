@@ -30,7 +30,7 @@ from odr.db import migrations
 from odr.orgs.seed import seed_orgs
 from odr.services import Services
 from odr.settings import Settings
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND_DIST = ROOT / "frontend" / "dist"
@@ -130,12 +130,7 @@ async def live_app(
         _wait_until_healthy(proc, base_url, log_path)
         yield LiveApp(base_url=base_url, settings=settings, services=services, log_path=log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=15)
         await services.close()
 
 

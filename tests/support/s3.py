@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process
 
 ACCESS_KEY = "odr-test-access"
 SECRET_KEY = "odr-test-secret"
@@ -65,12 +65,7 @@ class S3Server:
         return name
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 def start_s3(timeout: float = 30.0) -> S3Server:
