@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:/usr/lib/postgresql/15/bin:$(PATH)
 
-.PHONY: run test setup system-packages venv frontend migration lint
+.PHONY: run test setup system-packages venv frontend migration migration-redo lint
 
 run: setup frontend ## set up everything and start the platform with demo data
 	$(VENV)/bin/odr db upgrade
@@ -37,6 +37,16 @@ migration:
 	ODR_DATABASE_URL=sqlite+aiosqlite:///var/migration-autogen.sqlite3 $(VENV)/bin/alembic upgrade head
 	ODR_DATABASE_URL=sqlite+aiosqlite:///var/migration-autogen.sqlite3 $(VENV)/bin/alembic revision --autogenerate -m "$(m)"
 	rm -f var/migration-autogen.sqlite3
+
+# Regenerate a revision that has not landed yet from the current models, keeping its id:
+# make migration-redo rev=0002 m="cases". Never use it on a landed revision.
+migration-redo:
+	test -n "$(rev)"
+	rm -f alembic/versions/$(rev)_*.py
+	db=$$(mktemp -u /tmp/odr-autogen-XXXXXX.sqlite3); \
+	ODR_DATABASE_URL=sqlite+aiosqlite:///$$db $(VENV)/bin/alembic upgrade head && \
+	ODR_DATABASE_URL=sqlite+aiosqlite:///$$db $(VENV)/bin/alembic revision --autogenerate --rev-id $(rev) -m "$(m)"; \
+	status=$$?; rm -f $$db; exit $$status
 
 lint:
 	$(VENV)/bin/ruff check odr mediators agreements signaling media tests bench

@@ -117,7 +117,8 @@ async def seed(database_url: str, *, cases: int = 200, mine: int = 50, others: i
         actor = Actor(user_id=me.id, role=Role.PARTY, identity_level=IdentityLevel.BASIC)
         async with services.db.reader() as uow:
             visible = (await uow.session.execute(
-                select(func.count()).select_from(Case).where(visible_case_scope(actor))
+                select(func.count()).select_from(Case).where(
+                    visible_case_scope(actor, services.clock.now()))
             )).scalar_one()
         return Seeded(token=opened.token, user_id=me.id, visible_cases=visible, total_cases=cases)
     finally:

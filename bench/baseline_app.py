@@ -52,8 +52,11 @@ def _scope(user_id: int, role: str, identity_level: str, institutions: list[int]
     args: list[Any] = []
     if identity_level != "none":
         args.append(user_id)
+        args.append(datetime.now(UTC))
         parts.append(f"cases.id IN (SELECT case_participants.case_id FROM case_participants "
-                     f"WHERE case_participants.user_id = ${len(args)}::INTEGER)")
+                     f"WHERE case_participants.user_id = ${len(args) - 1}::INTEGER "
+                     f"AND (case_participants.ends_at IS NULL "
+                     f"OR case_participants.ends_at > ${len(args)}))")
     if role == "institution_admin" and institutions:
         args.append(sorted(institutions))
         parts.append(f"cases.institution_id = ANY(${len(args)}::INTEGER[])")

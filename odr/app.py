@@ -21,11 +21,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from mediators import routes as mediator_routes
 from odr.accounts import admin_routes as account_admin_routes
 from odr.accounts import routes as account_routes
 from odr.audit import routes as audit_routes
 from odr.cases import routes as case_routes
+from odr.cases.deadlines import routes as deadline_routes
+from odr.cases.documents import reading as document_reading_routes
+from odr.cases.documents import routes as document_routes
+from odr.cases.ending import routes as ending_routes
+from odr.cases.intake import routes as intake_routes
+from odr.cases.messages import routes as message_routes
+from odr.cases.parties import routes as party_routes
+from odr.cases.progress import routes as progress_routes
 from odr.clock import Clock
+from odr.eservice import routes as eservice_routes
 from odr.http.api import api_spec
 from odr.http.errors import EXCEPTION_HANDLERS, unexpected_error
 from odr.http.health import healthz
@@ -51,6 +61,16 @@ def api_routes() -> list[BaseRoute]:
         *audit_routes.routes,
         *org_routes.routes,
         *case_routes.routes,
+        *document_routes.routes,
+        *document_reading_routes.routes,
+        *ending_routes.routes,
+        *deadline_routes.routes,
+        *intake_routes.routes,
+        *party_routes.routes,
+        *progress_routes.routes,
+        *message_routes.routes,
+        *eservice_routes.routes,
+        *mediator_routes.routes,  # issue 4: roster (L4), mediators, assignment (L5-L7)
         *storage_routes.routes,
         *notify_routes.routes,
     ]

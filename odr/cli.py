@@ -1,4 +1,4 @@
-"""The ``odr`` command: serve, worker, db upgrade, seed-demo, create-user, audit verify."""
+"""The ``odr`` command: serve, worker, db upgrade, seed-demo, create-user, audit verify, calendar load."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def _mount_audit() -> None:
     from odr.audit.cli import audit_app
 
     app.add_typer(audit_app, name="audit", help="Audit chain: verify and anchor")
+
+
+def _mount_calendar() -> None:
+    from odr.calendar.cli import calendar_app
+
+    app.add_typer(calendar_app, name="calendar")
 
 
 @app.command()
@@ -161,6 +167,7 @@ def create_user(
 
 def main() -> None:
     _mount_audit()
+    _mount_calendar()
     app()
 
 

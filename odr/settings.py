@@ -85,6 +85,33 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_key: SecretStr = SecretStr("")
 
+    # Cases: respondents (L8). The reply period is counted in days (L36); the
+    # invitation link's look-ups are throttled per address against guessing.
+    respondent_reply_days: int = 7
+    invitation_max_failures_per_address: int = 10
+    invitation_failure_window_minutes: int = 15
+
+    # Cases: messages and complaints (odr.cases.messages). Reply periods are counted in
+    # working days (L36); a complaint repeating one on the same matter within the window
+    # (or while that one is unanswered) is flagged for supervision. The progress query
+    # (L3) is throttled with the sign-in limits (login_max_failures_per_account per case
+    # number, login_max_failures_per_address, login_window_minutes).
+    message_reply_working_days: int = 2
+    complaint_reply_working_days: int = 5
+    complaint_repeat_window_days: int = 90
+
+    # Cases: legal clocks (odr.cases.deadlines). A self-filed or walk-in case has no
+    # statutory mediation period; the institution's applies (L13), counted by L36.
+    institution_mediation_period_days: int = Field(default=30, ge=1, le=365)
+
+    # Electronic service (odr.eservice): the receipt PDF embeds this TrueType CJK font
+    # (reportlab cannot embed CFF-based OpenType such as Noto Sans CJK); index 0 of the .ttc.
+    pdf_cjk_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+    # Mediators (mediators/): the batch that assigns every case still waiting for a
+    # mediator runs daily at this hour, Asia/Shanghai (-1: never; staff can run it by hand).
+    assignment_batch_hour: int = Field(default=17, ge=-1, le=23)
+
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"  # JSON lines on stderr; INFO includes one access line per request
 

@@ -115,3 +115,83 @@ async def sign_in(client: httpx.AsyncClient, services: Services, user: User) -> 
     client.cookies.set(CSRF_COOKIE, opened.csrf_token)
     client.headers["X-CSRF-Token"] = opened.csrf_token
     return opened
+
+
+async def seeded_orgs(services: Services) -> tuple[list[int], list[int]]:
+    """Seed the real courts and institutions (idempotent); return (court ids, institution ids)."""
+    from sqlalchemy import select
+
+    from odr.orgs.models import Court, Institution
+    from odr.orgs.seed import seed_orgs
+
+    async with services.db.uow() as uow:
+        await seed_orgs(uow, services.clock)
+    async with services.db.reader() as uow:
+        courts = list((await uow.session.execute(select(Court.id).order_by(Court.id))).scalars())
+        insts = list(
+            (await uow.session.execute(select(Institution.id).order_by(Institution.id))).scalars()
+        )
+    return courts, insts
+
+
+async def make_case(
+    services: Services,
+    *,
+    applicant: User | None = None,
+    respondent: User | None = None,
+    status: str = "submitted",
+    channel: str = "self_filed",
+    category: str = "financial_consumer",
+    institution_id: int | None = None,
+    court_id: int | None = None,
+    mediator: User | None = None,
+    claim_amount_fen: int = 1_000_000,
+    **fields: Any,
+) -> Any:
+    """A case written straight to the database (not through intake), with its parties.
+
+    Each given user becomes a ``CaseParty`` of its side (ID and mobile copied from the
+    user) and a ``CaseParticipant``; ``mediator`` becomes the case's mediator.
+    Returns the ``Case`` (detached; read its ids). Statuses are set, not transitioned:
+    tests of the lifecycle itself go through ``odr.cases.transitions``.
+    """
+    from odr.cases.models import Case, CaseParticipant, CaseParty
+
+    n = next(_serial)
+    now = services.clock.now()
+    async with services.db.uow() as uow:
+        values: dict[str, Any] = {
+            "number": f"TEST-{now:%Y}-{n:05d}", "title": f"测试纠纷{n}",
+            "category": category, "channel": channel, "status": status,
+            "claim_amount_fen": claim_amount_fen, "institution_id": institution_id,
+            "court_id": court_id, "mediator_id": mediator.id if mediator else None,
+            "created_by_id": applicant.id if applicant else None,
+            "submitted_at": now, "created_at": now, "updated_at": now,
+        }
+        values.update(fields)
+        case = Case(**values)
+        uow.session.add(case)
+        await uow.session.flush()
+        for side, user in (("applicant", applicant), ("respondent", respondent)):
+            if user is None:
+                continue
+            assert user.id_doc_number_enc is not None and user.mobile is not None
+            doc = services.crypto.decrypt(user.id_doc_number_enc, context=DOC_CONTEXT)
+            party = CaseParty(
+                case_id=case.id, side=side, kind="person", name=user.real_name,
+                id_doc_type=user.id_doc_type or IdDocType.RESIDENT_ID,
+                id_doc_number_enc=services.crypto.encrypt(doc, context="case_party.id_doc"),
+                id_doc_lookup=services.crypto.lookup_hash(doc, context="case_party.id_doc"),
+                id_doc_last4=doc[-4:], mobile=user.mobile, address="上海市黄浦区测试路1号",
+                user_id=user.id, created_at=now,
+            )
+            uow.session.add(party)
+            await uow.session.flush()
+            uow.session.add(CaseParticipant(
+                case_id=case.id, user_id=user.id, role=side, party_id=party.id, created_at=now,
+            ))
+        if mediator is not None:
+            uow.session.add(CaseParticipant(
+                case_id=case.id, user_id=mediator.id, role="mediator", created_at=now,
+            ))
+    return case

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odr.accounts.models import IdentityLevel, Role
-from odr.cases.models import Case, CaseParticipant
+from odr.cases.models import AgentAuthorization, Case, CaseParticipant
+from odr.cases.transitions import active_participation
+from odr.db.base import UTCDateTime
 from odr.policy import Actor, CaseView
 
 
-def visible_case_scope(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition equal to ``decide(actor, CASE_READ, case)`` for every case."""
-    shape, params = case_scope(actor)
+def visible_case_scope(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """SQL condition equal to ``decide(actor, CASE_READ, case)`` for every case at ``now``."""
+    shape, params = case_scope(actor, now)
     condition = scope_condition(shape)
     return condition.params(params) if params else condition
 
@@ -24,7 +27,7 @@ def visible_case_scope(actor: Actor) -> ColumnElement[bool]:
 ScopeShape = tuple[bool, bool, bool]  # (participant, institution admin, judge or clerk)
 
 
-def case_scope(actor: Actor) -> tuple[ScopeShape, dict[str, Any]]:
+def case_scope(actor: Actor, now: datetime) -> tuple[ScopeShape, dict[str, Any]]:
     """The shape of ``actor``'s case scope and the values of its bound parameters.
 
     Hot paths build their statements once per shape (``scope_condition``) and
@@ -38,6 +41,7 @@ def case_scope(actor: Actor) -> tuple[ScopeShape, dict[str, Any]]:
     params: dict[str, Any] = {}
     if participant:
         params["scope_user_id"] = actor.user_id
+        params["scope_now"] = now
     if admin:
         params["scope_institution_ids"] = sorted(actor.institution_ids)
     if judge:
@@ -54,6 +58,7 @@ def scope_condition(shape: ScopeShape) -> ColumnElement[bool]:
         conditions.append(Case.id.in_(
             select(CaseParticipant.case_id)
             .where(CaseParticipant.user_id == bindparam("scope_user_id"))
+            .where(active_participation(bindparam("scope_now", type_=UTCDateTime())))
         ))
     if admin:
         conditions.append(Case.institution_id.in_(bindparam("scope_institution_ids", expanding=True)))
@@ -62,21 +67,43 @@ def scope_condition(shape: ScopeShape) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
-async def case_view(session: AsyncSession, case: Case) -> CaseView:
+async def case_view(session: AsyncSession, case: Case, now: datetime) -> CaseView:
+    """The policy's picture of ``case`` at ``now``: running participations, valid agent scopes."""
     rows = (
         await session.execute(
             select(CaseParticipant.user_id, CaseParticipant.role).where(
-                CaseParticipant.case_id == case.id
+                CaseParticipant.case_id == case.id, active_participation(now)
             )
         )
     ).all()
     participants: dict[int, set[str]] = {}
     for user_id, role in rows:
         participants.setdefault(user_id, set()).add(role)
+    scopes: dict[int, set[str]] = {}
+    if any("agent" in roles for roles in participants.values()):
+        grants = (
+            await session.execute(
+                select(AgentAuthorization.agent_user_id, AgentAuthorization.scopes).where(
+                    AgentAuthorization.case_id == case.id,
+                    AgentAuthorization.revoked_at.is_(None),
+                    AgentAuthorization.valid_from <= now,
+                    or_(
+                        AgentAuthorization.valid_until.is_(None),
+                        AgentAuthorization.valid_until > now,
+                    ),
+                )
+            )
+        ).all()
+        for agent_id, granted in grants:
+            scopes.setdefault(agent_id, set()).update(granted)
     return CaseView(
         case_id=case.id,
         status=case.status,
         institution_id=case.institution_id,
         court_id=case.court_id,
         participants={k: frozenset(v) for k, v in participants.items()},
+        channel=case.channel,
+        mediator_id=case.mediator_id,
+        preferred_institution_id=case.preferred_institution_id,
+        agent_scopes={k: frozenset(v) for k, v in scopes.items()},
     )

@@ -1,4 +1,4 @@
-"""Case list and case summary (issue 3 grows intake and the lifecycle)."""
+"""Case list and case detail (the detail is built by ``odr.cases.intake.detail``)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from odr.cases.intake.detail import CaseDetail, case_detail
 from odr.cases.models import Case
-from odr.cases.queries import ScopeShape, case_scope, case_view, scope_condition
+from odr.cases.queries import ScopeShape, case_scope, scope_condition
 from odr.db.engine import read_with
-from odr.errors import NotFound
 from odr.http.api import StrictModel, endpoint, ok, services_of
-from odr.policy import Actor, Permission, authorize
+from odr.policy import Actor, Permission
 
 
 class CaseListQuery(StrictModel):
@@ -72,7 +72,7 @@ async def list_cases(request: Request, actor: Actor, query: CaseListQuery) -> Re
     A hot read (issue 2's bench/api.py): statements built once per scope shape,
     run on a plain Core connection in one greenlet (odr.db.engine.read_with).
     """
-    shape, params = case_scope(actor)
+    shape, params = case_scope(actor, services_of(request).clock.now())
     count, page = _list_statements(shape, bool(query.status))
     if query.status:
         params["status"] = query.status
@@ -86,16 +86,17 @@ async def list_cases(request: Request, actor: Actor, query: CaseListQuery) -> Re
     return ok(CaseList(items=items, total=total))
 
 
-@endpoint(permission=Permission.CASE_READ, resp=CaseSummary, tags=("cases",))
+@endpoint(permission=Permission.CASE_READ, resp=CaseDetail, tags=("cases",))
 async def get_case(request: Request, actor: Actor) -> Response:
-    """One case, if the policy lets this user see it."""
-    case_id = request.path_params["case_id"]
-    async with services_of(request).db.reader() as uow:
-        case = await uow.session.get(Case, case_id)
-        if case is None:
-            raise NotFound("no such case")
-        authorize(actor, Permission.CASE_READ, await case_view(uow.session, case))
-        out = CaseSummary.model_validate(case, from_attributes=True)
+    """One case in full, if the policy lets this user see it.
+
+    Parties with masked identity numbers and mobiles, status with its Chinese
+    label, channel, procedure, court case number, institution, court, mediator,
+    the events the state machine allows next, and a rejection's reason.
+    """
+    services = services_of(request)
+    async with services.db.reader() as uow:
+        out = await case_detail(uow, actor, request.path_params["case_id"], services.clock.now())
     return ok(out)
 
 

@@ -4,17 +4,24 @@ The declared name and content type are claims; the bytes decide. The first
 ``HEAD_BYTES`` are sniffed with ``filetype`` (plus a small UTF-8 check for
 plain text) before anything is written, and a type outside ``ALLOWED`` or a
 name whose extension contradicts the content is refused with 415. Text is
-checked to its last byte while it streams. Every refusal — wrong type, too
-large, truncated — happens before the blob store commits, so nothing is left.
+checked to its last byte while it streams. Office Open XML files (DOCX,
+XLSX) are ZIP archives: they are spooled while they stream and their
+central directory is inspected at the end (``check_ooxml``), so a zip bomb or
+a ZIP that only pretends to be an Office document is refused too. Every
+refusal — wrong type, too large, truncated, unsafe archive — happens before
+the blob store commits, so nothing is left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import re
+import tempfile
+import zipfile
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import filetype
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from odr.clock import Clock
 from odr.db.uow import UnitOfWork
-from odr.errors import BadRequest, UnsupportedMediaType
+from odr.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from odr.storage.base import BlobRef
 from odr.storage.models import StoredBlob
 
@@ -33,6 +40,8 @@ HEAD_BYTES = 8192  # what filetype looks at
 TEXT = "text/plain"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOC = "application/msword"  # legacy Word (OLE compound file), as filetype recognises it
+XLS = "application/vnd.ms-excel"  # legacy Excel (OLE compound file)
 
 # Accepted content types -> the file name extensions that may carry them.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -48,6 +57,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "audio/ogg": frozenset({"ogg", "oga", "opus"}),
     DOCX: frozenset({"docx"}),
     XLSX: frozenset({"xlsx"}),
+    DOC: frozenset({"doc"}),
+    XLS: frozenset({"xls"}),
     TEXT: frozenset({"txt", "text", "csv", "log", "md"}),
 }
 
@@ -64,6 +75,8 @@ LABELS: dict[str, str] = {
     "audio/ogg": "an Ogg audio file",
     DOCX: "a Word (.docx) document",
     XLSX: "an Excel (.xlsx) workbook",
+    DOC: "a Word 97-2003 (.doc) document",
+    XLS: "an Excel 97-2003 (.xls) workbook",
     TEXT: "plain text",
     "application/x-msdownload": "a Windows program",
     "application/x-executable": "a Linux program",
@@ -74,7 +87,17 @@ _ALIASES = {"audio/x-wav": "audio/wav"}
 # C0 controls other than tab, LF, FF and CR (and DEL) mean the bytes are not text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
-ACCEPTED_SUMMARY = "PDF, JPEG, PNG, WebP, MP4, WebM, MP3, M4A, WAV, Ogg, DOCX, XLSX, plain text"
+ACCEPTED_SUMMARY = (
+    "PDF, JPEG, PNG, WebP, MP4, WebM, MP3, M4A, WAV, Ogg, DOCX, XLSX, DOC, XLS, plain text"
+)
+
+# Office Open XML packages: the folder of the main part each type must have.
+OOXML_PARTS: dict[str, str] = {DOCX: "word/", XLSX: "xl/"}
+OOXML_MAX_UNCOMPRESSED = 100 * 1024 * 1024  # what all entries expand to, together
+OOXML_MAX_RATIO = 100  # expanded size / archive size, checked once past OOXML_RATIO_FLOOR
+OOXML_RATIO_FLOOR = 1024 * 1024  # tiny packages compress well and are harmless
+OOXML_MAX_ENTRIES = 10_000
+OOXML_SPOOL_MEMORY = 4 * 1024 * 1024  # larger packages spool to a temporary file
 
 
 def describe(content_type: str | None) -> str:
@@ -157,6 +180,10 @@ class UploadCheck:
         if not head:
             raise BadRequest("the file is empty", code="empty_file")
         self.content_type = check_type(sniff(bytes(head[:HEAD_BYTES])), self.declared_name)
+        if self.content_type in OOXML_PARTS:
+            async for chunk in self._checked_ooxml(bytes(head), source, self.content_type):
+                yield chunk
+            return
         if self.content_type != TEXT:
             yield bytes(head)
             async for chunk in source:
@@ -170,6 +197,18 @@ class UploadCheck:
             yield chunk
         self._check_text(decoder, b"", final=True)
 
+    async def _checked_ooxml(
+        self, head: bytes, source: AsyncIterator[bytes], content_type: str
+    ) -> AsyncIterator[bytes]:
+        """Pass the package through while spooling it; inspect it before the stream ends."""
+        with tempfile.SpooledTemporaryFile(max_size=OOXML_SPOOL_MEMORY) as spool:
+            spool.write(head)
+            yield head
+            async for chunk in source:
+                await asyncio.to_thread(spool.write, chunk)
+                yield chunk
+            await asyncio.to_thread(check_ooxml, spool, content_type)
+
     # The text path: every chunk is decoded (and discarded) to prove it is UTF-8 text.
     @staticmethod
     def _check_text(decoder: codecs.IncrementalDecoder, data: bytes, *, final: bool) -> None:
@@ -179,6 +218,70 @@ class UploadCheck:
             raise _not_text() from None
         if _CONTROL.search(text):
             raise _not_text()
+
+
+def _not_ooxml(content_type: str, why: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        f"the file looks like {describe(content_type)} but is not a genuine one: {why}",
+        code="file_type_mismatch",
+        details={"content_type": content_type, "problem": why},
+    )
+
+
+def check_ooxml(fileobj: IO[bytes], content_type: str) -> None:
+    """Refuse a DOCX/XLSX that is not a real package, or that expands absurdly (a zip bomb).
+
+    The central directory is read first (entry count, declared sizes, names),
+    then every entry is decompressed and counted without being kept: zipfile
+    stops at each entry's declared size and checks its CRC, so declared sizes
+    that lie are caught as a broken package. Raises 415 for a fake or broken
+    package and 413 for one that expands past the limits.
+    """
+    fileobj.seek(0, 2)
+    archive_size = max(fileobj.tell(), 1)
+    fileobj.seek(0)
+    try:
+        with zipfile.ZipFile(fileobj) as package:
+            entries = package.infolist()
+            _check_ooxml_directory(entries, archive_size, content_type)
+            for entry in entries:
+                with package.open(entry) as member:
+                    while member.read(1024 * 1024):
+                        pass
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        raise _not_ooxml(content_type, f"the archive is damaged ({exc})") from None
+    except RuntimeError as exc:  # an encrypted entry
+        raise _not_ooxml(content_type, f"the archive cannot be read ({exc})") from None
+
+
+def _check_ooxml_directory(
+    entries: list[zipfile.ZipInfo], archive_size: int, content_type: str
+) -> None:
+    if len(entries) > OOXML_MAX_ENTRIES:
+        raise _unsafe_archive(f"it holds {len(entries)} entries", len(entries), archive_size)
+    names = [entry.filename for entry in entries]
+    if any(name.startswith(("/", "\\")) or ".." in name.split("/") for name in names):
+        raise _not_ooxml(content_type, "an entry name points outside the package")
+    if "[Content_Types].xml" not in names:
+        raise _not_ooxml(content_type, "it has no [Content_Types].xml")
+    if not any(name.startswith(OOXML_PARTS[content_type]) for name in names):
+        raise _not_ooxml(content_type, f"it has no {OOXML_PARTS[content_type]} part")
+    expanded = sum(entry.file_size for entry in entries)
+    if expanded > OOXML_MAX_UNCOMPRESSED:
+        raise _unsafe_archive(f"it expands to {expanded} bytes", expanded, archive_size)
+    if expanded > OOXML_RATIO_FLOOR and expanded / archive_size > OOXML_MAX_RATIO:
+        raise _unsafe_archive(
+            f"it expands {expanded // archive_size} times its size", expanded, archive_size
+        )
+
+
+def _unsafe_archive(why: str, expanded: int, archive_size: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the Office document is refused as a possible zip bomb: {why} "
+        f"(limits: {OOXML_MAX_UNCOMPRESSED} bytes expanded, {OOXML_MAX_RATIO} times its size)",
+        code="unsafe_archive",
+        details={"expanded": expanded, "archive_size": archive_size},
+    )
 
 
 def _not_text() -> UnsupportedMediaType:

@@ -12,6 +12,10 @@ Tasks:
 - ``odr.drain_outbox``: drain until no due message is left;
 - ``odr.anchor_audit``: anchor the audit chain's head outside the database;
 - ``odr.prune``: delete old live events and heartbeats of long-gone processes.
+- ``odr.sweep_deadlines``: every minute, remind before case deadlines and apply the
+  consequence of each missed one (``odr.cases.deadlines.sweep``).
+- ``mediators.batch_assign``: daily, assign every case still waiting for a mediator at
+  once (``mediators.batch``); reassignments after a decline run as outbox work.
 
 Each worker process builds its own ``Services`` after fork (``WorkerRuntime``)
 and the worker's main process and beat write heartbeats (``HeartbeatThread``).
@@ -31,8 +35,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, signals
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
+from odr.cases.parties.scrub import scrub_spent_invitation_links
+from odr.cases.progress.scrub import scrub_sent_query_passwords
 from odr.notify.scrub import scrub_expired_codes
 from odr.outbox.drain import drain_until_empty
 from odr.outbox.live import prune_live_events
@@ -46,10 +53,16 @@ log = logging.getLogger(__name__)
 DRAIN_TASK = "odr.drain_outbox"
 ANCHOR_TASK = "odr.anchor_audit"
 PRUNE_TASK = "odr.prune"
+DEADLINES_TASK = "odr.sweep_deadlines"
+DEADLINE_SWEEP_SECONDS = 60.0
+BATCH_ASSIGN_TASK = "mediators.batch_assign"
 QUEUE = "odr"
 
 #: Modules that register outbox handlers; every worker imports them at start.
-HANDLER_MODULES: tuple[str, ...] = ("odr.notify.service",)
+HANDLER_MODULES: tuple[str, ...] = (
+    "odr.notify.service", "mediators.handlers", "odr.cases.ending.package",
+    "odr.eservice.delivery",
+)
 
 HEARTBEAT_RETENTION = timedelta(days=1)
 SQLITE_BROKER_BUSY_TIMEOUT_SECONDS = 30
@@ -134,6 +147,12 @@ def _config(settings: Settings) -> dict[str, Any]:
                 "schedule": 60.0,
                 "options": {"expires": 60.0},
             },
+            "sweep-deadlines": {
+                "task": DEADLINES_TASK,
+                "schedule": DEADLINE_SWEEP_SECONDS,
+                "options": {"expires": DEADLINE_SWEEP_SECONDS},
+            },
+            **_batch_assign_schedule(settings),
         },
     }
     if not settings.redis_url:
@@ -142,6 +161,20 @@ def _config(settings: Settings) -> dict[str, Any]:
             "connect_args": {"timeout": SQLITE_BROKER_BUSY_TIMEOUT_SECONDS}
         }
     return config
+
+
+def _batch_assign_schedule(settings: Settings) -> dict[str, Any]:
+    """The daily batch assignment (mediators.batch) at ``assignment_batch_hour`` Shanghai time."""
+    if settings.assignment_batch_hour < 0:
+        return {}
+    utc_hour = (settings.assignment_batch_hour - 8) % 24  # Asia/Shanghai is UTC+8, no DST
+    return {
+        "batch-assign-mediators": {
+            "task": BATCH_ASSIGN_TASK,
+            "schedule": crontab(minute=0, hour=utc_hour),
+            "options": {"expires": 3600.0},
+        }
+    }
 
 
 def _register_tasks(app: OdrCelery) -> None:
@@ -176,9 +209,38 @@ def _register_tasks(app: OdrCelery) -> None:
                 "live_events": await prune_live_events(services, retention),
                 "heartbeats": await prune_heartbeats(services, HEARTBEAT_RETENTION),
                 "expired_codes": await scrub_expired_codes(services),
+                "query_passwords": await scrub_sent_query_passwords(services),
+                "invitation_links": await scrub_spent_invitation_links(services),
             }
 
         return app.runtime.run(work)
+
+    @app.task(name=DEADLINES_TASK, shared=False)
+    def sweep_deadlines() -> dict[str, int]:
+        from odr.cases.deadlines.sweep import sweep_deadlines as sweep  # imports every case part
+
+        async def work(services: Services) -> dict[str, int]:
+            return dataclasses.asdict(await sweep(services))
+
+        stats = app.runtime.run(work)
+        if stats["missed"] or stats["reminded"] or stats["failed"]:
+            log.info("deadlines swept: %s", stats)
+        return stats
+
+    @app.task(name=BATCH_ASSIGN_TASK, shared=False)
+    def batch_assign() -> dict[str, int]:
+        from mediators.batch import run_batch  # the assignment part; imported where it runs
+        from odr.cases.transitions import Who
+
+        async def work(services: Services) -> dict[str, int]:
+            report = await run_batch(services, institution_id=None,
+                                     who=Who.system("daily batch assignment"))
+            return {"cases": report.cases, "assigned": len(report.assigned),
+                    "queued": len(report.queued)}
+
+        stats = app.runtime.run(work)
+        log.info("batch assignment: %s", stats)
+        return stats
 
 
 def _connect_signals(app: OdrCelery) -> None:

@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from odr.cases.models import Case, CaseParticipant
+from odr.accounts.models import User
 from odr.notify.messages import NOTIFY_KIND
 from odr.outbox.models import OutboxMessage
 from odr.services import Services
+from tests import factories
 
 CODE_WAIT_S = 10
 
@@ -54,16 +55,13 @@ async def make_case(
     channel: str = "self_filed",
     status: str = "submitted",
 ) -> int:
-    """A case with ``user_id`` as its applicant."""
-    async with services.db.uow() as uow:
-        case = Case(
-            number=number, title=title, category=category, channel=channel, status=status,
-            claim_amount_fen=claim_amount_fen, created_by_id=user_id,
-            created_at=updated_at, updated_at=updated_at,
-        )
-        uow.session.add(case)
-        await uow.session.flush()
-        uow.session.add(
-            CaseParticipant(case_id=case.id, user_id=user_id, role="applicant", created_at=updated_at)
-        )
-        return case.id
+    """A case with the user ``user_id`` as its applicant (through the shared factory)."""
+    async with services.db.reader() as uow:
+        applicant = await uow.session.get(User, user_id)
+    assert applicant is not None
+    case = await factories.make_case(
+        services, applicant=applicant, number=number, title=title, category=category,
+        channel=channel, status=status, claim_amount_fen=claim_amount_fen,
+        created_at=updated_at, updated_at=updated_at,
+    )
+    return int(case.id)

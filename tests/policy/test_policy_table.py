@@ -58,6 +58,22 @@ EXPECTED_NO_OBJECT: dict[Permission, dict[Role | None, bool]] = {
     Permission.AUDIT_READ: ADMIN_ONLY,
     Permission.CASE_LIST: SIGNED_IN,
     Permission.STORAGE_UPLOAD: {r: r not in (None, Role.ADMIN) for r in ROLES},
+    # Progress query (odr.cases.progress): public, throttled, progress fields only (L3).
+    Permission.PROGRESS_QUERY: {r: True for r in ROLES},
+    # Intake (odr.cases.intake): filing needs a verified party or agent; referral a judge or
+    # clerk; a walk-in an institution admin (memberships are checked by the service).
+    Permission.CASE_FILE: {r: r in (Role.PARTY, Role.AGENT) for r in ROLES},
+    Permission.CASE_REFER: {r: r in (Role.JUDGE, Role.CLERK) for r in ROLES},
+    Permission.CASE_WALK_IN: {r: r == Role.INSTITUTION_ADMIN for r in ROLES},
+    Permission.REVIEW_QUEUE: {
+        r: r in (Role.INSTITUTION_ADMIN, Role.JUDGE, Role.CLERK) for r in ROLES
+    },
+    # Legal clocks (odr.cases.deadlines): the rest-day calendar is public (L36).
+    Permission.CALENDAR_READ: {r: True for r in ROLES},
+    # Respondent invitations (odr.cases.parties): the link's summary is public and throttled;
+    # claiming it needs a verified identity (L2). Table tests: tests/cases/parties/test_policy_parties.py
+    Permission.INVITATION_READ: {r: True for r in ROLES},
+    Permission.INVITATION_CLAIM: SIGNED_IN,
 }
 
 

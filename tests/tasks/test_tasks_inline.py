@@ -75,5 +75,8 @@ async def test_prune_task_drops_stale_heartbeats_and_keeps_live_ones(
 
     async with services.db.reader() as uow:
         left = (await uow.session.execute(select(WorkerHeartbeat.worker_id))).scalars().all()
-    assert result == {"live_events": 0, "heartbeats": 1, "expired_codes": 0}
+    assert result == {
+        "live_events": 0, "heartbeats": 1, "expired_codes": 0, "query_passwords": 0,
+        "invitation_links": 0,
+    }
     assert left == ["live:2"]

@@ -32,10 +32,18 @@ export interface ClientOptions {
   baseUrl?: string
 }
 
+export interface RequestOptions {
+  body?: unknown
+  query?: Query
+  /** Extra headers, e.g. `Idempotency-Key` on a create. */
+  headers?: Record<string, string>
+}
+
 export interface ApiClient {
-  request<T>(method: Method, path: string, options?: { body?: unknown; query?: Query }): Promise<T>
+  request<T>(method: Method, path: string, options?: RequestOptions): Promise<T>
   get<T>(path: string, query?: Query): Promise<T>
   post<T>(path: string, body?: unknown): Promise<T>
+  put<T>(path: string, body?: unknown): Promise<T>
 }
 
 function withQuery(path: string, query?: Query): string {
@@ -53,8 +61,8 @@ export function createClient(options: ClientOptions = {}): ApiClient {
   const cookies = options.cookies ?? (() => (typeof document === 'undefined' ? '' : document.cookie))
   const base = options.baseUrl ?? ''
 
-  async function request<T>(method: Method, path: string, opts: { body?: unknown; query?: Query } = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' }
+  async function request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
     const init: RequestInit = { method, headers, credentials: 'same-origin' }
     if (opts.body !== undefined) {
       headers['Content-Type'] = 'application/json'
@@ -87,6 +95,7 @@ export function createClient(options: ClientOptions = {}): ApiClient {
     request,
     get: <T>(path: string, query?: Query) => request<T>('GET', path, { query }),
     post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} }),
+    put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body: body ?? {} }),
   }
 }
 

@@ -62,7 +62,7 @@ export interface Page<T> {
   total?: number
 }
 
-export type OtpPurpose = 'login' | 'verify_mobile' | 'reset_password'
+export type OtpPurpose = 'login' | 'verify_mobile' | 'reset_password' | 'change_mobile'
 
 export interface RegisterInput {
   username: string

@@ -1,4 +1,6 @@
 /** English. Keys match zh-CN.ts one for one; a unit test checks they are identical. */
+import caseTexts, { caseErrors } from './cases.en'
+
 export default {
   app: {
     name: 'Online Mediation',
@@ -277,6 +279,7 @@ export default {
       submitted_to_court: 'Submitted to court',
       mediation_statement_issued: 'Mediation statement issued',
       closed: 'Closed',
+      withdrawal_ruled: 'Withdrawal ruled',
     },
   },
   account: {
@@ -290,7 +293,20 @@ export default {
     mobileVerified: 'Verified',
     mobileUnverified: 'Not verified',
   },
+  accountForms: {
+    changePassword: 'Change password',
+    passwordLead: 'Changing it signs you out on every other device.',
+    oldPassword: 'Current password',
+    passwordChanged: 'Password changed; other devices have been signed out.',
+    changeMobile: 'Change mobile number',
+    mobileLead: 'The code goes to the new number; afterwards codes, notices and electronic service go there.',
+    newMobile: 'New mobile number',
+    currentPassword: 'Current password',
+    mobileChanged: 'Mobile number changed and verified.',
+  },
+  ...caseTexts,
   errors: {
+    ...caseErrors,
     network: 'Cannot reach the server. Check your connection and try again.',
     server: 'The server could not handle the request; nothing was saved. Please try again later.',
     unauthenticated: 'Your session has ended. Please sign in again.',

@@ -1,4 +1,6 @@
 /** 简体中文（默认语言）。键与 en.ts 一一对应，单元测试会检查两者完全一致。 */
+import caseTexts, { caseErrors } from './cases.zh-CN'
+
 export default {
   app: {
     name: '在线调解平台',
@@ -274,6 +276,7 @@ export default {
       submitted_to_court: '已提交法院',
       mediation_statement_issued: '已出具调解书',
       closed: '已结案',
+      withdrawal_ruled: '已裁定准许撤诉',
     },
   },
   account: {
@@ -287,7 +290,20 @@ export default {
     mobileVerified: '已验证',
     mobileUnverified: '未验证',
   },
+  accountForms: {
+    changePassword: '修改密码',
+    passwordLead: '修改后，其他设备上的登录将全部退出。',
+    oldPassword: '当前密码',
+    passwordChanged: '密码已修改，其他设备上的登录已退出。',
+    changeMobile: '更换手机号码',
+    mobileLead: '验证码将发送到新号码；更换后，验证码、通知和电子送达都发往新号码。',
+    newMobile: '新手机号码',
+    currentPassword: '当前密码',
+    mobileChanged: '手机号码已更换并验证。',
+  },
+  ...caseTexts,
   errors: {
+    ...caseErrors,
     network: '无法连接服务器，请检查网络后重试。',
     server: '服务器暂时无法处理请求，未保存任何内容，请稍后重试。',
     unauthenticated: '登录已失效，请重新登录。',

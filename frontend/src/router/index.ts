@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 
+import type { Role } from '@/api/types'
 import { useSession } from '@/stores/session'
 
 declare module 'vue-router' {
@@ -10,6 +11,8 @@ declare module 'vue-router' {
     guest?: boolean
     /** i18n key of the page title. */
     title?: string
+    /** Only for these roles; others go back to their case list. */
+    roles?: readonly Role[]
   }
 }
 
@@ -23,6 +26,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'register', name: 'register', component: () => import('@/views/RegisterView.vue'), meta: { guest: true, title: 'register.title' } },
       { path: 'verify-mobile', name: 'verify-mobile', component: () => import('@/views/VerifyMobileView.vue'), meta: { auth: true, title: 'verify.title' } },
       { path: 'reset-password', name: 'reset-password', component: () => import('@/views/ResetPasswordView.vue'), meta: { title: 'reset.title' } },
+      { path: 'progress', name: 'progress', component: () => import('@/views/cases/ProgressQueryView.vue'), meta: { title: 'progress.title' } },
+      { path: 'respond/:token', name: 'respond', component: () => import('@/views/cases/RespondView.vue'), props: true, meta: { title: 'respond.title' } },
     ],
   },
   {
@@ -31,7 +36,13 @@ const routes: RouteRecordRaw[] = [
     meta: { auth: true },
     children: [
       { path: '', redirect: { name: 'cases' } },
-      { path: 'cases', name: 'cases', component: () => import('@/views/workspace/CasesView.vue'), meta: { auth: true, title: 'cases.title' } },
+      { path: 'cases', name: 'cases', component: () => import('@/views/cases/CaseListView.vue'), meta: { auth: true, title: 'cases.title' } },
+      { path: 'cases/new', name: 'case-apply', component: () => import('@/views/cases/ApplyView.vue'), meta: { auth: true, title: 'apply.title', roles: ['party', 'agent'] } },
+      { path: 'cases/:id(\\d+)', name: 'case-detail', component: () => import('@/views/cases/CaseDetailView.vue'), props: true, meta: { auth: true, title: 'caseDetail.title' } },
+      { path: 'cases/:id(\\d+)/edit', name: 'case-edit', component: () => import('@/views/cases/ApplyView.vue'), props: true, meta: { auth: true, title: 'apply.amendTitle', roles: ['party', 'agent'] } },
+      { path: 'review', name: 'review-queue', component: () => import('@/views/cases/ReviewQueueView.vue'), meta: { auth: true, title: 'review.title', roles: ['institution_admin', 'judge', 'clerk'] } },
+      { path: 'referrals/new', name: 'referral-new', component: () => import('@/views/cases/StaffIntakeView.vue'), props: { mode: 'referral' }, meta: { auth: true, title: 'referral.title', roles: ['judge', 'clerk'] } },
+      { path: 'walk-ins/new', name: 'walk-in-new', component: () => import('@/views/cases/StaffIntakeView.vue'), props: { mode: 'walk-in' }, meta: { auth: true, title: 'walkIn.title', roles: ['institution_admin'] } },
       { path: 'account', name: 'account', component: () => import('@/views/workspace/AccountView.vue'), meta: { auth: true, title: 'account.title' } },
     ],
   },
@@ -58,5 +69,6 @@ router.beforeEach(async (to) => {
   await session.restore()
   if (to.meta.auth && !session.signedIn) return { name: 'login', query: { next: to.fullPath } }
   if (to.meta.guest && session.signedIn) return { name: 'cases' }
+  if (to.meta.roles && session.user && !to.meta.roles.includes(session.user.role)) return { name: 'cases' }
   return true
 })

@@ -10,11 +10,15 @@ export interface MenuItem {
   roles: readonly Role[] | 'all'
   /** i18n key; `{role}` is replaced with the user's role. */
   label: string
-  icon: 'cases' | 'account'
+  icon: 'cases' | 'account' | 'apply' | 'review' | 'refer' | 'walkIn'
 }
 
 export const MENU: readonly MenuItem[] = [
   { route: 'cases', roles: 'all', label: 'workspace.menu.cases.{role}', icon: 'cases' },
+  { route: 'case-apply', roles: ['party', 'agent'], label: 'caseMenu.apply', icon: 'apply' },
+  { route: 'review-queue', roles: ['institution_admin', 'judge', 'clerk'], label: 'caseMenu.review', icon: 'review' },
+  { route: 'referral-new', roles: ['judge', 'clerk'], label: 'caseMenu.refer', icon: 'refer' },
+  { route: 'walk-in-new', roles: ['institution_admin'], label: 'caseMenu.walkIn', icon: 'walkIn' },
   { route: 'account', roles: 'all', label: 'workspace.menu.account', icon: 'account' },
 ]
 

@@ -1,0 +1,15 @@
+/**
+ * One idempotency key per form: generated when the form opens and sent with
+ * every attempt to submit it, so a double click or a retry creates one case.
+ */
+export function newIdempotencyKey(): string {
+  const c = globalThis.crypto
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID()
+  // Older browsers: 128 random bits in the UUID v4 layout.
+  const bytes = new Uint8Array(16)
+  c.getRandomValues(bytes)
+  bytes[6] = (bytes[6] & 0x0f) | 0x40
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
