@@ -17,7 +17,8 @@ from mediators.notices import notify_parties
 from mediators.parties import acting_party, party_ids
 from odr.accounts.models import User
 from odr.cases.lifecycle import CaseEventKind, EndGround
-from odr.cases.models import Case
+from odr.cases.models import Case, CaseChannel
+from odr.cases.parties.invitations import respondents_all_agreed
 from odr.cases.queries import case_view
 from odr.cases.transitions import Who, add_event, load_case_for_update, transition
 from odr.db.uow import UnitOfWork
@@ -52,6 +53,14 @@ async def accept(services: Services, actor: Actor, case_id: int) -> Case:
     async with services.db.uow() as uow:
         case = await _case(uow, services, actor, case_id, Permission.ASSIGNMENT_RESPOND)
         await _current(uow, case)
+        # L8: before filing, mediation starts only once every respondent agreed to mediate;
+        # an entrusted case is already filed (the court ordered mediation).
+        if case.channel != CaseChannel.ENTRUSTED and not await respondents_all_agreed(uow, case.id):
+            raise Conflict(
+                "the respondent has not agreed to mediate yet; mediation can start once every "
+                "respondent has agreed (L8)",
+                code="respondent_not_agreed",
+            )
         await transition(uow, services, case, E.MEDIATOR_ACCEPTED, Who.of(actor))
     return case
 

@@ -74,12 +74,15 @@ async def parties(services: Services) -> tuple[User, User]:
 
 async def case_waiting(
     services: Services, o: Org, *, applicant: User | None = None, respondent: User | None = None,
-    category: str = "financial_consumer", online: bool = False, **fields: Any,
+    category: str = "financial_consumer", online: bool = False, respondent_agreed: bool = True,
+    **fields: Any,
 ) -> int:
     """An accepted case of the org's institution waiting for its mediator.
 
     ``online``: every party agreed to mediate online first, so the L5 window
     to choose together opens (the clocks part's hook on ACCEPT).
+    ``respondent_agreed``: the respondent answered its invitation "agree" after
+    acceptance (L8), so the mediator may start the mediation.
     """
     if applicant is None or respondent is None:
         applicant, respondent = await parties(services)
@@ -90,7 +93,20 @@ async def case_waiting(
         await agree_online(services, case.id)
     await move(services, case.id, CaseEventKind.ACCEPT)
     await move(services, case.id, CaseEventKind.ASSIGN_INSTITUTION)
+    if respondent_agreed and not online:
+        await respondent_agrees(services, case.id)
     return int(case.id)
+
+
+async def respondent_agrees(services: Services, case_id: int) -> None:
+    """Every respondent answers its invitation: agrees to mediate (L8)."""
+    now = services.clock.now()
+    async with services.db.uow() as uow:
+        for party in (await uow.session.execute(select(CaseParty).where(
+                CaseParty.case_id == case_id, CaseParty.side == "respondent"))).scalars():
+            uow.session.add(Consent(case_id=case_id, party_id=party.id, stage="mediation_online",
+                                    decision="agree", channel="sms_link", by_user_id=party.user_id,
+                                    at=now))
 
 
 async def agree_online(services: Services, case_id: int) -> None:

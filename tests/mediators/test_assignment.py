@@ -31,6 +31,7 @@ from tests.mediators.support import (
     parties,
     profile_of,
     queue_of,
+    respondent_agrees,
 )
 
 # ---------------------------------------------------------------- L5: joint choice
@@ -260,6 +261,34 @@ async def test_a_redelivered_reassignment_changes_nothing(services: Services) ->
 
 
 # ---------------------------------------------------------------- override
+
+
+async def test_mediation_waits_for_the_respondent_to_agree_before_filing_L8(
+    services: Services,
+) -> None:
+    o = await org(services)
+    m = await add_mediator(services, o)
+    case_id = await case_waiting(services, o, respondent_agreed=False)
+    await selection.designate(services, o.admin_actor, case_id, mediator_id=m.id,
+                              institution_id=None, note=None)
+    with pytest.raises(Conflict) as refused:
+        await answers.accept(services, actor_of(m, institutions=[o.institution_id]), case_id)
+    assert refused.value.code == "respondent_not_agreed"
+    assert (await case_of(services, case_id)).status == "mediator_assigned"
+    await respondent_agrees(services, case_id)
+    await answers.accept(services, actor_of(m, institutions=[o.institution_id]), case_id)
+    assert (await case_of(services, case_id)).status == "in_mediation"
+
+
+async def test_an_entrusted_case_needs_no_respondent_answer_to_start_L8(services: Services) -> None:
+    o = await org(services)
+    m = await add_mediator(services, o)
+    case_id = await case_waiting(services, o, respondent_agreed=False, channel="entrusted",
+                                 procedure="summary", court_case_number="（2026）沪74民初1号")
+    await selection.designate(services, o.admin_actor, case_id, mediator_id=m.id,
+                              institution_id=None, note=None)
+    await answers.accept(services, actor_of(m, institutions=[o.institution_id]), case_id)
+    assert (await case_of(services, case_id)).status == "in_mediation"
 
 
 async def test_admin_override_with_reason_replaces_the_mediator_and_is_audited(
