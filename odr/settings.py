@@ -112,6 +112,17 @@ class Settings(BaseSettings):
     # mediator runs daily at this hour, Asia/Shanghai (-1: never; staff can run it by hand).
     assignment_batch_hour: int = Field(default=17, ge=-1, le=23)
 
+    # Meetings and live rooms (odr.meetings, signaling). A room token is good for one
+    # connect within its lifetime; a dropped participant back within the grace period
+    # keeps its seat (no second lobby). Each connection may send so many events per
+    # second (burst allowed up to the same number) before its events are refused.
+    room_token_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
+    room_reconnect_grace_seconds: int = Field(default=60, ge=1, le=3_600)
+    room_events_per_second: float = Field(default=20.0, gt=0)
+    room_event_burst: int = Field(default=40, ge=1)
+    media_node_heartbeat_seconds: int = Field(default=5, ge=1)
+    media_node_dead_after_seconds: int = Field(default=20, ge=2)
+
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"  # JSON lines on stderr; INFO includes one access line per request
 

@@ -13,6 +13,7 @@ from odr.cases.parties import models as case_parties_models
 from odr.cases.progress import models as case_progress_models
 from odr.db.base import Base
 from odr.eservice import models as eservice_models
+from odr.meetings import models as meetings_models
 from odr.notify import models as notify_models
 from odr.orgs import models as orgs_models
 from odr.outbox import models as outbox_models
@@ -32,6 +33,7 @@ __all__ = [
     "cases_models",
     "eservice_models",
     "mediators_models",
+    "meetings_models",
     "notify_models",
     "orgs_models",
     "outbox_models",

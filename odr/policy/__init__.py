@@ -35,12 +35,39 @@ from odr.policy.core import (
 )
 from odr.policy.decide import OBJECT_PERMISSIONS, RULES, authorize, decide
 from odr.policy.mediators import MediatorView
+from odr.policy.meetings import MEDIA_NODE_ROLE, MeetingView, RoomView, SeatView
 from odr.policy.permissions import Permission
 
 __all__ = [
-    "ALLOW", "OBJECT_PERMISSIONS", "PARTY_ROLES", "RULES", "Actor", "CaseView", "Decision",
-    "DocumentView", "MediatorView", "Permission", "Rule", "ThreadView", "acts_for_party",
-    "authorize", "case_rule", "decide", "is_case_mediator", "is_case_staff", "is_court_staff",
-    "is_institution_staff", "is_thread_staff", "is_verified", "kept_from_court", "on_thread_side",
-    "party_side_or_staff", "reads_file", "reviews_case",
+    "ALLOW",
+    "MEDIA_NODE_ROLE",
+    "OBJECT_PERMISSIONS",
+    "PARTY_ROLES",
+    "RULES",
+    "Actor",
+    "CaseView",
+    "Decision",
+    "DocumentView",
+    "MediatorView",
+    "MeetingView",
+    "Permission",
+    "RoomView",
+    "Rule",
+    "SeatView",
+    "ThreadView",
+    "acts_for_party",
+    "authorize",
+    "case_rule",
+    "decide",
+    "is_case_mediator",
+    "is_case_staff",
+    "is_court_staff",
+    "is_institution_staff",
+    "is_thread_staff",
+    "is_verified",
+    "kept_from_court",
+    "on_thread_side",
+    "party_side_or_staff",
+    "reads_file",
+    "reviews_case",
 ]

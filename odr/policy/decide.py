@@ -10,6 +10,7 @@ from odr.errors import Forbidden, Unauthenticated
 from odr.policy.cases import CASE_OBJECT_PERMISSIONS, CASE_RULES
 from odr.policy.core import Actor, Decision, Rule
 from odr.policy.mediators import MEDIATOR_OBJECT_PERMISSIONS, MEDIATOR_RULES
+from odr.policy.meetings import MEETING_OBJECT_PERMISSIONS, MEETING_RULES
 from odr.policy.permissions import Permission
 from odr.policy.platform import PLATFORM_OBJECT_PERMISSIONS, PLATFORM_RULES
 
@@ -24,12 +25,13 @@ def _merge(*tables: dict[Permission, Rule]) -> dict[Permission, Rule]:
     return merged
 
 
-RULES: dict[Permission, Rule] = _merge(PLATFORM_RULES, CASE_RULES, MEDIATOR_RULES)
+RULES: dict[Permission, Rule] = _merge(PLATFORM_RULES, CASE_RULES, MEDIATOR_RULES, MEETING_RULES)
 
 # Permissions decided on a loaded object: the route checks sign-in first, then
 # asks ``authorize(actor, permission, obj)`` once it has the object.
 OBJECT_PERMISSIONS: frozenset[Permission] = (
     PLATFORM_OBJECT_PERMISSIONS | CASE_OBJECT_PERMISSIONS | MEDIATOR_OBJECT_PERMISSIONS
+    | MEETING_OBJECT_PERMISSIONS
 )
 
 

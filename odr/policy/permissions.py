@@ -86,3 +86,37 @@ class Permission(StrEnum):
     CONFLICT_DISCLOSE = "case:conflict:disclose"  # L7: the mediator
     CONFLICT_ANSWER = "case:conflict:answer"  # L7: each party
     MEDIATOR_REPLACE = "case:mediator:replace"  # L7: ask for another mediator, or refuse it
+
+    # Meetings over HTTP (odr.meetings; L2, L9, L10, L12): decided on a MeetingView
+    MEETING_SCHEDULE = "case:meeting:schedule"
+    MEETING_LIST = "case:meeting:list"  # decided on a CaseView
+    MEETING_READ = "case:meeting:read"
+    MEETING_CHANGE = "case:meeting:change"  # reschedule or cancel
+    MEETING_INVITE_GUEST = "case:meeting:invite_guest"
+    MEETING_ROOM_TOKEN = "case:meeting:room_token"
+    MEETING_GUEST_ENTRY = "public:meeting:guest_entry"  # the one-time link (and the code it sends)
+    MEETING_RESCHEDULE_REQUEST = "case:meeting:reschedule_request"
+    MEETING_RESCHEDULE_DECIDE = "case:meeting:reschedule_decide"
+    MEETING_NO_SHOW = "case:meeting:no_show"
+    MEETING_ATTENDANCE_READ = "case:meeting:attendance"
+    MEETING_RECORD_READ = "case:meeting:record_read"  # the session record and undisputed facts
+    # Live room events (signaling; L2, L9-L12, L29): decided on a RoomView
+    ROOM_ENTRY = "room:entry:check"  # own entry code, warning acknowledgement
+    ROOM_ADMIT = "room:lobby:admit"  # admit, deny, back to the lobby, visual ID check
+    ROOM_CHAT = "room:chat:send"
+    ROOM_HAND = "room:hand:raise"
+    ROOM_MUTE = "room:participant:mute"
+    ROOM_REMOVE = "room:participant:remove"
+    ROOM_LOCK = "room:room:lock"
+    ROOM_DELEGATE = "room:control:delegate"
+    ROOM_WARN = "room:participant:warn"
+    ROOM_GRANT_LEAVE = "room:participant:grant_leave"
+    ROOM_END = "room:meeting:end"
+    ROOM_CAUCUS = "room:caucus:manage"
+    ROOM_RECORDING_CONSENT = "room:recording:consent"
+    ROOM_RECORDING_CONTROL = "room:recording:control"
+    ROOM_RECORD_WRITE = "room:record:write"  # session record, propose an undisputed fact
+    ROOM_FACT_CONFIRM = "room:fact:confirm"
+    ROOM_LEAVE = "room:seat:leave"
+    ROOM_MEDIA = "room:media:negotiate"  # SDP and ICE with the media node
+    MEDIA_NODE_EVENT = "media:node:event"  # heartbeat, routes ack, stats (media nodes only)

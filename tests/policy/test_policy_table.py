@@ -74,6 +74,10 @@ EXPECTED_NO_OBJECT: dict[Permission, dict[Role | None, bool]] = {
     # claiming it needs a verified identity (L2). Table tests: tests/cases/parties/test_policy_parties.py
     Permission.INVITATION_READ: {r: True for r in ROLES},
     Permission.INVITATION_CLAIM: SIGNED_IN,
+    # Meetings (odr.meetings): a guest's one-time link is public (the code to its mobile checks
+    # who); only media nodes (not a user role) send node events. Room table: tests/signaling.
+    Permission.MEETING_GUEST_ENTRY: {r: True for r in ROLES},
+    Permission.MEDIA_NODE_EVENT: {r: False for r in ROLES},
 }
 
 
