@@ -3,8 +3,9 @@
 Two kinds of client speak it: people (browsers, test bots) holding a room
 token, and media nodes (``odr media``) holding a node credential. Each event
 name maps to one pydantic model (``CLIENT_EVENTS`` for what clients send,
-``SERVER_EVENTS`` for what the server emits); ``odr signaling schema`` writes
-them as JSON Schema to ``signaling/schema/room-v1.json`` for the frontend types.
+``SERVER_EVENTS`` for what the server emits); ``odr room-schema`` writes
+them as JSON Schema to ``signaling/schema/room-v1.json``, from which the frontend
+generates its types (``npm run gen:room-types``).
 
 Rules every handler keeps:
 
@@ -29,9 +30,12 @@ Rules every handler keeps:
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
+from pydantic.json_schema import models_json_schema
 
 PROTOCOL_VERSION = 1
 NAMESPACE = "/room"
@@ -363,12 +367,35 @@ SERVER_EVENTS: dict[str, type[Message]] = {
 
 
 def json_schema() -> dict[str, Any]:
-    """The whole protocol as one JSON Schema document (for ``signaling/schema/room-v1.json``)."""
+    """The whole protocol as one JSON Schema document (``signaling/schema/room-v1.json``).
+
+    Every model is a ``$defs`` entry; ``x-client-events`` and ``x-server-events``
+    map event names to them (the frontend generates its types from this file).
+    """
+    models: list[type[Message]] = [ConnectAuth, *CLIENT_EVENTS.values(), *SERVER_EVENTS.values()]
+    unique = list(dict.fromkeys(models))
+    _, top = models_json_schema(
+        [(m, "validation") for m in unique], ref_template="#/$defs/{model}"
+    )
+
+    def ref(model: type[Message]) -> str:
+        return f"#/$defs/{model.__name__}"
+
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"odr room protocol v{PROTOCOL_VERSION}",
-        "namespace": NAMESPACE,
-        "connect": ConnectAuth.model_json_schema(),
-        "client_events": {name: m.model_json_schema() for name, m in CLIENT_EVENTS.items()},
-        "server_events": {name: m.model_json_schema() for name, m in SERVER_EVENTS.items()},
+        "title": "RoomProtocol",
+        "description": f"odr room protocol v{PROTOCOL_VERSION}, socket.io namespace {NAMESPACE}",
+        "x-version": PROTOCOL_VERSION,
+        "x-namespace": NAMESPACE,
+        "x-connect": ref(ConnectAuth),
+        "x-client-events": {name: ref(m) for name, m in CLIENT_EVENTS.items()},
+        "x-server-events": {name: ref(m) for name, m in SERVER_EVENTS.items()},
+        "$defs": top["$defs"],
     }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "room-v1.json"

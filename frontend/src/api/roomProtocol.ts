@@ -1,0 +1,335 @@
+// Generated from signaling/schema/room-v1.json by scripts/gen-room-types.mjs: do not edit.
+export const ROOM_PROTOCOL_VERSION = 1;
+export const ROOM_NAMESPACE = "/room";
+
+export interface RoomProtocolDefs {
+CaucusClose?: CaucusClose
+CaucusOpen?: CaucusOpen
+ChatOut?: ChatOut
+ChatSend?: ChatSend
+ConnectAuth?: ConnectAuth
+Delegate?: Delegate
+Empty?: Empty
+Ended?: Ended
+EntryCode?: EntryCode
+ErrorEvent?: ErrorEvent
+FactConfirm?: FactConfirm
+FactPropose?: FactPropose
+GrantLeave?: GrantLeave
+HandRaise?: HandRaise
+Joined?: Joined
+Leave?: Leave
+Lobby?: Lobby
+LobbyDeny?: LobbyDeny
+LobbyEntry?: LobbyEntry
+Lock?: Lock
+Mute?: Mute
+NodeHeartbeat?: NodeHeartbeat
+NodeRecordingEvent?: NodeRecordingEvent
+NodeRoutesAck?: NodeRoutesAck
+NodeStats?: NodeStats
+RecordingConsent?: RecordingConsent
+RecordingControl?: RecordingControl
+RecordingStateOut?: RecordingStateOut
+Remove?: Remove
+Roster?: Roster
+Routes?: Routes
+RtcCandidate?: RtcCandidate
+RtcSdp?: RtcSdp
+SeatInfo?: SeatInfo
+SeatTarget?: SeatTarget
+SessionRecordUpdate?: SessionRecordUpdate
+VisualCheck?: VisualCheck
+Warn?: Warn
+}
+export interface CaucusClose {
+caucus_id: string
+}
+export interface CaucusOpen {
+label?: string
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+seat_ids: [number, ...(number)[]]
+}
+export interface ChatOut {
+at: string
+caucus_id: (string | null)
+display_name: string
+id: number
+seat_id: number
+text: string
+}
+export interface ChatSend {
+text: string
+}
+/**
+ * The ``auth`` payload of the socket.io connect.
+ * 
+ * A person gives ``token`` (a room token from ``POST /api/v1/meetings/{id}/room-token``)
+ * or, to take its seat back after a dropped connection, ``resume`` (seat id and
+ * the resume key it got in ``joined``). A media node gives ``node`` and ``credential``.
+ */
+export interface ConnectAuth {
+credential?: (string | null)
+node?: (string | null)
+resume_key?: (string | null)
+resume_seat?: (number | null)
+token?: (string | null)
+v?: 1
+}
+export interface Delegate {
+controls: ("admit" | "mute" | "remove" | "lock" | "caucus" | "recording" | "record" | "end")[]
+seat_id: number
+}
+export interface Empty {
+
+}
+export interface Ended {
+manifest_sha256?: (string | null)
+meeting_id: number
+reason: string
+}
+/**
+ * The fresh one-time code sent to the participant's verified mobile at entry (L2).
+ */
+export interface EntryCode {
+code: string
+}
+export interface ErrorEvent {
+code: string
+event?: (string | null)
+message: string
+}
+export interface FactConfirm {
+fact_id: number
+sha256: string
+}
+export interface FactPropose {
+text: string
+}
+export interface GrantLeave {
+seat_id: number
+}
+export interface HandRaise {
+raised: boolean
+}
+/**
+ * To the joiner: its seat, and the key to resume it after a drop.
+ */
+export interface Joined {
+entry_code_required: boolean
+locked: boolean
+meeting_id: number
+recording_state: string
+resume_key: string
+resumed: boolean
+seat: SeatInfo
+server_time: string
+v?: 1
+warning_required: boolean
+}
+/**
+ * A participant as others see it (identity details only to hosts, in ``lobby``).
+ */
+export interface SeatInfo {
+audio_muted_by_host: boolean
+caucus_id: (string | null)
+connected: boolean
+display_name: string
+hand_raised: boolean
+role: string
+seat_id: number
+side: (string | null)
+state: string
+video_muted_by_host: boolean
+}
+/**
+ * Leaving on one's own. In a hearing, ``permission_requested`` asks the judge first (L29).
+ */
+export interface Leave {
+permission_requested?: boolean
+}
+/**
+ * To hosts (and co-hosts with ``admit``): who waits.
+ */
+export interface Lobby {
+meeting_id: number
+waiting: LobbyEntry[]
+}
+export interface LobbyEntry {
+entry_code_verified: boolean
+id_doc_masked: (string | null)
+identity_level: (string | null)
+seat: SeatInfo
+verified_name: (string | null)
+waiting_since: (string | null)
+warning_acknowledged: boolean
+}
+export interface LobbyDeny {
+reason: string
+seat_id: number
+}
+export interface Lock {
+locked: boolean
+}
+export interface Mute {
+kind: ("audio" | "video")
+muted: boolean
+seat_id: number
+}
+export interface NodeHeartbeat {
+cpu_load: number
+rooms: number
+streams: number
+}
+/**
+ * The node reports a recording change it could not avoid (disk full, track lost).
+ */
+export interface NodeRecordingEvent {
+detail?: string
+meeting_id: number
+state: ("recording" | "stopped" | "failed")
+}
+export interface NodeRoutesAck {
+meeting_id: number
+version: number
+}
+/**
+ * Per participant network quality as the node sees it (issue 6 point 6).
+ */
+export interface NodeStats {
+meeting_id: number
+seats: {
+[k: string]: {
+[k: string]: number | undefined
+} | undefined
+}
+}
+export interface RecordingConsent {
+consent: boolean
+}
+export interface RecordingControl {
+action: ("start" | "stop" | "pause" | "resume")
+}
+export interface RecordingStateOut {
+consents: {
+[k: string]: boolean | null | undefined
+}
+meeting_id: number
+state: string
+written_record_required: boolean
+}
+export interface Remove {
+reason: string
+seat_id: number
+}
+/**
+ * To admitted participants: who is in the room (their caucus's view).
+ */
+export interface Roster {
+meeting_id: number
+seats: SeatInfo[]
+}
+/**
+ * To the media node: for each subscriber seat, which publisher seats' audio/video it gets.
+ */
+export interface Routes {
+meeting_id: number
+receive: {
+[k: string]: {
+[k: string]: number[] | undefined
+} | undefined
+}
+recording: number[]
+version: number
+}
+export interface RtcCandidate {
+candidate: string
+pc: ("publish" | "subscribe")
+sdp_mid?: (string | null)
+sdp_mline_index?: (number | null)
+seat_id?: (number | null)
+}
+/**
+ * An offer or answer between a participant and the media node.
+ * 
+ * From a participant: ``pc`` says which of its connections; the server adds
+ * the seat when it forwards to the node. From a node: ``seat_id`` names the
+ * participant it is for.
+ */
+export interface RtcSdp {
+pc: ("publish" | "subscribe")
+sdp: string
+seat_id?: (number | null)
+type: ("offer" | "answer")
+}
+export interface SeatTarget {
+seat_id: number
+}
+/**
+ * The host's session record (笔录); ``base_version`` detects a concurrent edit.
+ */
+export interface SessionRecordUpdate {
+base_version: number
+body: string
+}
+/**
+ * The host compared the participant's face with its ID document (L2).
+ */
+export interface VisualCheck {
+matches: boolean
+note?: string
+seat_id: number
+}
+export interface Warn {
+reason: string
+seat_id: number
+}
+
+export type RoomConnectAuth = ConnectAuth;
+export interface RoomClientEvents {
+  "caucus.close": CaucusClose;
+  "caucus.open": CaucusOpen;
+  "chat.send": ChatSend;
+  "entry.ack_warning": Empty;
+  "entry.code": EntryCode;
+  "entry.visual_check": VisualCheck;
+  "fact.confirm": FactConfirm;
+  "fact.propose": FactPropose;
+  "hand.raise": HandRaise;
+  "leave": Leave;
+  "lobby.admit": SeatTarget;
+  "lobby.deny": LobbyDeny;
+  "lobby.return": SeatTarget;
+  "meeting.end": Empty;
+  "moderation.delegate": Delegate;
+  "moderation.grant_leave": GrantLeave;
+  "moderation.lock": Lock;
+  "moderation.mute": Mute;
+  "moderation.remove": Remove;
+  "moderation.warn": Warn;
+  "node.heartbeat": NodeHeartbeat;
+  "node.recording": NodeRecordingEvent;
+  "node.routes_ack": NodeRoutesAck;
+  "node.stats": NodeStats;
+  "record.update": SessionRecordUpdate;
+  "recording.consent": RecordingConsent;
+  "recording.control": RecordingControl;
+  "rtc.candidate": RtcCandidate;
+  "rtc.sdp": RtcSdp;
+}
+
+export interface RoomServerEvents {
+  "chat": ChatOut;
+  "ended": Ended;
+  "error": ErrorEvent;
+  "joined": Joined;
+  "lobby": Lobby;
+  "node.routes": Routes;
+  "recording": RecordingStateOut;
+  "roster": Roster;
+  "rtc.candidate": RtcCandidate;
+  "rtc.sdp": RtcSdp;
+}
