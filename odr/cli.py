@@ -165,6 +165,25 @@ def create_user(
     console.print(f"[green]✓[/] user {username} created (id {user_id}, role {role})")
 
 
+@app.command("room-schema")
+def room_schema(
+    check: bool = typer.Option(False, "--check", help="fail if the committed file is stale"),
+) -> None:
+    """Write the room protocol's JSON Schema (signaling/schema/room-v1.json)."""
+    from signaling.protocol import SCHEMA_PATH, schema_text
+
+    text = schema_text()
+    if check:
+        if not SCHEMA_PATH.exists() or SCHEMA_PATH.read_text() != text:
+            console.print(f"[red]✗[/] {SCHEMA_PATH} is stale: run `odr room-schema`")
+            raise typer.Exit(1)
+        console.print(f"[green]✓[/] {SCHEMA_PATH} is current")
+        return
+    SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
+    SCHEMA_PATH.write_text(text)
+    console.print(f"[green]✓[/] wrote {SCHEMA_PATH}")
+
+
 def main() -> None:
     _mount_audit()
     _mount_calendar()
