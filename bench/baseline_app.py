@@ -2,7 +2,8 @@
 
 One route, ``GET /api/v1/cases``, that takes the same session cookie and runs
 the SQL the real app runs for that request (session, user and memberships by
-token hash in one query, then count and page under the policy's scope), then
+token hash in one query, then count and page under the policy's scope, then each listed case's nearest
+open deadline), then
 answers the same JSON byte for byte. When the app's SQL changes, change this. No middleware, no ORM, no validation models. The pool has
 the same bounds as the app's SQLAlchemy pool (10 kept, 10 more under load).
 
@@ -38,6 +39,13 @@ FROM login_sessions JOIN users ON users.id = login_sessions.user_id
 WHERE login_sessions.token_hash = $1::VARCHAR"""
 
 TOUCH_SQL = "UPDATE login_sessions SET last_seen_at=$1 WHERE login_sessions.id = $2::INTEGER"
+
+NEXT_DEADLINES_SQL = """\
+SELECT deadlines.case_id, deadlines.kind, deadlines.rule, deadlines.due_at, deadlines.last_day,
+ deadlines.provisional FROM deadlines
+WHERE deadlines.case_id = ANY($1::INTEGER[]) AND deadlines.status = 'open'
+ AND (deadlines.subject_type IS NULL OR deadlines.subject_type != 'thread')
+ORDER BY deadlines.case_id, deadlines.due_at, deadlines.id"""
 
 CASE_COLUMNS = (
     "id", "number", "title", "category", "channel", "status", "claim_amount_fen",
@@ -114,8 +122,16 @@ async def list_cases(request: Request) -> JSONResponse:
             f"ORDER BY cases.updated_at DESC, cases.id DESC LIMIT ${n + 1} OFFSET ${n + 2}",
             *args, limit, offset,
         )
+        nearest: dict[int, dict[str, Any]] = {}
+        if rows:
+            for d in await con.fetch(NEXT_DEADLINES_SQL, [r["id"] for r in rows]):
+                nearest.setdefault(d["case_id"], {
+                    "kind": d["kind"], "rule": d["rule"], "due_at": _iso(d["due_at"]),
+                    "last_day": d["last_day"].isoformat(), "provisional": bool(d["provisional"]),
+                })
     items = [
-        {k: (_iso(r[k]) if isinstance(r[k], datetime) else r[k]) for k in CASE_COLUMNS}
+        {**{k: (_iso(r[k]) if isinstance(r[k], datetime) else r[k]) for k in CASE_COLUMNS},
+         "next_deadline": nearest.get(r["id"])}
         for r in rows
     ]
     return JSONResponse({"items": items, "total": total})

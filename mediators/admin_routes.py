@@ -16,16 +16,17 @@ from starlette.routing import Route
 
 from mediators import profiles
 from mediators.batch import run_batch
-from mediators.models import Assignment, MediatorProfile, QueueItem
+from mediators.models import Assignment, AssignmentStatus, MediatorProfile, QueueItem
 from mediators.roster import full_profile
 from mediators.schemas import (
-    AssignmentList,
     AssignmentStatusQuery,
     AvailabilityIn,
     BatchIn,
     BatchOut,
     ConflictIn,
     LeaveIn,
+    MediatorAssignmentList,
+    MediatorAssignmentOut,
     ProfileIn,
     ProfileList,
     ProfileOut,
@@ -36,6 +37,7 @@ from mediators.schemas import (
     StatusOut,
 )
 from odr.accounts.models import User
+from odr.cases.deadlines.service import DeadlineKind, find_live_deadline
 from odr.cases.models import Case
 from odr.cases.transitions import Who
 from odr.http.api import endpoint, ok, services_of
@@ -152,22 +154,37 @@ async def set_status(request: Request, actor: Actor, json: StatusIn) -> Response
     return ok(StatusOut(profile=await _profile_out(request, user_id), cases_handed_on=handed))
 
 
-@endpoint(permission=Permission.MEDIATOR_READ, query=AssignmentStatusQuery, resp=AssignmentList,
-          tags=TAGS)
+@endpoint(permission=Permission.MEDIATOR_READ, query=AssignmentStatusQuery,
+          resp=MediatorAssignmentList, tags=TAGS)
 async def mediator_assignments(request: Request, actor: Actor, query: AssignmentStatusQuery) -> Response:
-    """The mediator's assignments (its workspace: cases waiting for its answer first)."""
+    """The mediator's assignments (its workspace): each with its case and, while it waits for
+    an answer, the L6 deadline to accept or decline."""
     from mediators.case_routes import assignment_out  # shared shape
 
     user_id = _id(request, "mediator_id")
     async with services_of(request).db.reader() as uow:
         await profiles.authorized_profile(uow, actor, user_id, Permission.MEDIATOR_READ)
-        stmt = select(Assignment, User.real_name).join(User, User.id == Assignment.mediator_id).where(
-            Assignment.mediator_id == user_id)
+        stmt = (
+            select(Assignment, User.real_name, Case)
+            .join(User, User.id == Assignment.mediator_id)
+            .join(Case, Case.id == Assignment.case_id)
+            .where(Assignment.mediator_id == user_id)
+        )
         if query.status is not None:
             stmt = stmt.where(Assignment.status == query.status)
         rows = (await uow.session.execute(stmt.order_by(Assignment.id.desc()).limit(500))).all()
-        items = [assignment_out(a, name, explain=False) for a, name in rows]
-    return ok(AssignmentList(items=items))
+        items = []
+        for a, name, case in rows:
+            due = None
+            if a.status == AssignmentStatus.PENDING:
+                due = await find_live_deadline(uow, case.id, DeadlineKind.MEDIATOR_ACCEPTANCE)
+            items.append(MediatorAssignmentOut(
+                **assignment_out(a, name, explain=False).model_dump(),
+                case_number=case.number, case_title=case.title, case_category=case.category,
+                case_status=case.status, respond_by=due.due_at if due else None,
+                respond_by_day=due.last_day if due else None,
+            ))
+    return ok(MediatorAssignmentList(items=items))
 
 
 @endpoint(permission=Permission.ASSIGNMENT_QUEUE, resp=QueueList, tags=TAGS)

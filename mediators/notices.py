@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from odr.cases.deadlines.notices import case_organisers, case_parties_and_agents, notify_users
+from odr.cases.deadlines.notices import case_organisers, case_parties_and_agents
 from odr.cases.models import Case
 from odr.db.uow import UnitOfWork
+from odr.notify.service import notify_users
 
 if TYPE_CHECKING:
     from odr.services import Services

@@ -263,6 +263,21 @@ class AssignmentList(BaseModel):
     items: list[AssignmentOut]
 
 
+class MediatorAssignmentOut(AssignmentOut):
+    """One row of the mediator's workspace: the assignment with its case and L6 deadline."""
+
+    case_number: str
+    case_title: str
+    case_category: str
+    case_status: str
+    respond_by: datetime | None = None  # L6: when a pending assignment must be answered
+    respond_by_day: date | None = None  # the same, as the local (Asia/Shanghai) last day
+
+
+class MediatorAssignmentList(BaseModel):
+    items: list[MediatorAssignmentOut]
+
+
 class ChoiceOut(BaseModel):
     party_id: int
     side: str

@@ -10,7 +10,6 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import socketio
 from starlette.applications import Starlette
@@ -41,15 +40,17 @@ from odr.http.errors import EXCEPTION_HANDLERS, unexpected_error
 from odr.http.health import healthz
 from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from odr.logs import configure_logging
+from odr.meetings import routes as meeting_routes
 from odr.notify import routes as notify_routes
 from odr.orgs import routes as org_routes
-from odr.outbox.live import LiveEventRelay
-from odr.realtime import make_socketio_server
+from odr.realtime import LiveDelivery, make_socketio_server
+from odr.rtc import routes as rtc_routes
 from odr.services import Services
 from odr.settings import Settings
 from odr.storage import routes as storage_routes
 from odr.tasks.celery_app import make_celery
 from odr.tasks.waker import install_waker
+from signaling import server as signaling_server
 
 
 def api_routes() -> list[BaseRoute]:
@@ -73,6 +74,8 @@ def api_routes() -> list[BaseRoute]:
         *mediator_routes.routes,  # issue 4: roster (L4), mediators, assignment (L5-L7)
         *storage_routes.routes,
         *notify_routes.routes,
+        *meeting_routes.routes,  # issue 5: meetings, guests, room tokens (L2, L9-L12, L29)
+        *rtc_routes.routes,  # issue 6: ICE servers and TURN credentials
     ]
 
 
@@ -103,18 +106,15 @@ def create_app(services: Services, *, own_services: bool = False) -> Starlette:
         celery_app = make_celery(services.settings)
         waker = install_waker(celery_app)
 
-        async def emit(room: str, event: str, payload: dict[str, Any]) -> None:
-            await sio.emit(event, payload, room=room)
-
-        relay = LiveEventRelay(services, emit)
-        await relay.start()
+        live = LiveDelivery(services, sio)  # the database relay; direct emits with Redis
+        await live.start()
         # Start-up objects (modules, routes, compiled statements) live as long as
         # the process: keep them out of full collections, which stall requests.
         gc.freeze()
         try:
             yield
         finally:
-            await relay.stop()
+            await live.stop()
             waker.close()
             celery_app.close()
             if own_services:
@@ -136,6 +136,7 @@ def create_app(services: Services, *, own_services: bool = False) -> Starlette:
     )
     app.state.services = services
     app.state.sio = make_socketio_server(services)
+    signaling_server.install(app.state.sio, services)  # the live room namespace /room (issue 5)
     api_spec.register(app)
     return app
 

@@ -165,6 +165,29 @@ def create_user(
     console.print(f"[green]✓[/] user {username} created (id {user_id}, role {role})")
 
 
+@app.command()
+def media(
+    register: Annotated[bool, typer.Option(
+        "--register", help="register this node (ODR_MEDIA_NODE_ID) with a fresh credential first: "
+        "the embedded default `odr serve` uses")] = False,
+) -> None:
+    """Run one media node (one per core): joins signaling and forwards rooms' media."""
+    import asyncio
+
+    from odr.logs import configure_logging
+    from odr.media_node import register_local_node, run_media_node
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if register:
+        settings = asyncio.run(register_local_node(settings))
+    if not settings.media_node_credential.get_secret_value():
+        console.print("[red]✗[/] ODR_MEDIA_NODE_CREDENTIAL is not set: register the node with "
+                      "`odr media-node add NAME` and export the credential it prints")
+        raise typer.Exit(2)
+    asyncio.run(run_media_node(settings))
+
+
 @app.command("room-schema")
 def room_schema(
     check: bool = typer.Option(False, "--check", help="fail if the committed file is stale"),
@@ -182,6 +205,31 @@ def room_schema(
     SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
     SCHEMA_PATH.write_text(text)
     console.print(f"[green]✓[/] wrote {SCHEMA_PATH}")
+
+
+media_node_app = typer.Typer(help="Media nodes (the media service processes)", no_args_is_help=True)
+app.add_typer(media_node_app, name="media-node")
+
+
+@media_node_app.command("add")
+def media_node_add(name: Annotated[str, typer.Argument(help="the node's name, e.g. media-1")]) -> None:
+    """Register a media node (or give it a new credential) and print its credential once."""
+    from odr.services import Services
+    from signaling.nodes import register_node
+
+    async def go() -> str:
+        services = Services.build(_settings())
+        try:
+            return await register_node(services, name)
+        except ValueError as exc:
+            console.print(f"[red]✗[/] {exc}")
+            raise typer.Exit(2) from exc
+        finally:
+            await services.close()
+
+    credential = asyncio.run(go())
+    console.print(f"[green]✓[/] media node {name} registered; its credential (shown once):")
+    print(credential)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "odr-development-secret-change-me-in-production"
@@ -123,6 +123,38 @@ class Settings(BaseSettings):
     media_node_heartbeat_seconds: int = Field(default=5, ge=1)
     media_node_dead_after_seconds: int = Field(default=20, ge=2)
 
+    # ICE servers for WebRTC (odr.rtc.ice): STUN, and TURN with time-limited REST
+    # credentials (coturn's ``use-auth-secret``: username "<expiry unix time>:<user>",
+    # password base64(HMAC-SHA1(secret, username))). Empty URL lists mean the embedded
+    # coturn that ``odr serve`` starts on 127.0.0.1:turn_port when ``turnserver`` is
+    # installed and turn_embedded is on; production lists its coturn, e.g.
+    # ["turn:turn.example.org:3478?transport=udp", "turn:turn.example.org:3478?transport=tcp",
+    #  "turns:turn.example.org:443?transport=tcp"]. The secret comes only from the
+    # environment (ODR_TURN_SECRET, the same as coturn's static-auth-secret); empty = one
+    # generated once under var_dir (the embedded default). A credential outlives the
+    # meeting (coturn refuses refreshes after the expiry), so the lifetime is long.
+    stun_urls: list[str] = Field(default_factory=list)
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_secret: SecretStr = SecretStr("")
+    turn_credential_ttl_seconds: int = Field(default=43_200, ge=60, le=7 * 86_400)
+    turn_realm: str = "odr.local"
+    turn_embedded: bool = True
+    turn_port: int = Field(default=3478, ge=1, le=65_535)
+    turn_relay_min_port: int = Field(default=49_152, ge=1024, le=65_535)
+    turn_relay_max_port: int = Field(default=49_251, ge=1024, le=65_535)
+    turnserver_path: str = "turnserver"
+
+    # Media nodes (media/, ``odr media``): the node's name and credential (registered with
+    # ``odr media-node add NAME``; ``odr serve`` registers and starts one itself when
+    # media_embedded is on), the signaling URL it joins (empty: public_base_url), and the
+    # local addresses or interfaces it offers as ICE host candidates (empty: aioice's own
+    # choice, every interface but loopback; the embedded default offers 127.0.0.1).
+    media_node_id: str = "local-media"
+    media_node_credential: SecretStr = SecretStr("")
+    media_signaling_url: str = ""
+    media_host_addresses: list[str] = Field(default_factory=list)
+    media_embedded: bool = True
+
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"  # JSON lines on stderr; INFO includes one access line per request
 
@@ -130,6 +162,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_path_is_unset(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @field_validator("stun_urls", "turn_urls")
+    @classmethod
+    def _ice_urls(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+        schemes = ("stun:", "stuns:") if info.field_name == "stun_urls" else ("turn:", "turns:")
+        for url in urls:
+            if not url.startswith(schemes) or any(c.isspace() for c in url):
+                raise ValueError(f"{url!r} is not a {' or '.join(schemes)} URL (RFC 7064/7065)")
+        return urls
 
     # ---- derived values -------------------------------------------------
     @property
@@ -162,6 +203,21 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         return self.var_dir / "files"
 
+    @property
+    def ice_stun_urls(self) -> list[str]:
+        """STUN URLs given to WebRTC peers (the embedded coturn's when none are set)."""
+        if self.stun_urls or self.turn_urls or not self.turn_embedded:
+            return list(self.stun_urls)
+        return [f"stun:127.0.0.1:{self.turn_port}"]
+
+    @property
+    def ice_turn_urls(self) -> list[str]:
+        """TURN URLs given to WebRTC peers (the embedded coturn's when none are set)."""
+        if self.turn_urls or not self.turn_embedded:
+            return list(self.turn_urls)
+        return [f"turn:127.0.0.1:{self.turn_port}?transport=udp",
+                f"turn:127.0.0.1:{self.turn_port}?transport=tcp"]
+
     def check(self) -> None:
         """Refuse unsafe production configurations at start-up."""
         if self.environment == "production":
@@ -173,6 +229,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "ODR_NOTIFY_CHANNELS must not include console in production: "
                     "one-time codes would go to a log instead of the person"
+                )
+            if self.turn_urls and not self.turn_secret.get_secret_value():
+                raise ValueError(
+                    "ODR_TURN_SECRET must be set in production when ODR_TURN_URLS are: "
+                    "the same value as coturn's static-auth-secret"
                 )
 
     def ensure_dirs(self) -> None:

@@ -21,7 +21,10 @@ Rules every handler keeps:
   offerer, so offers never clash (no glare); a node renegotiates a subscribe
   connection only after the previous answer arrived (one offer in flight per
   connection). ICE candidates may trickle either way and are queued by the
-  receiver until its remote description is set.
+  receiver until its remote description is set. Each offer the node sends
+  on a subscribe connection carries a ``layout`` (mid -> seat id), so a
+  page shows each received track under the right participant even when a
+  receive slot is reused for another seat (m-lines stay bounded).
 * Routing. Who may receive whom is decided by signaling from the room state
   (lobby: nobody; caucus: only its members; muted by the host: no audio) and
   sent to the room's media node as ``node.routes`` with an increasing
@@ -67,6 +70,8 @@ class ConnectAuth(Message):
     """
 
     v: Literal[1] = 1
+    # The meeting the client means to join: a token (or seat) of another meeting is refused.
+    meeting_id: int | None = None
     token: str | None = Field(default=None, max_length=4_096)
     resume_seat: int | None = None
     resume_key: str | None = Field(default=None, max_length=200)
@@ -183,13 +188,17 @@ class RtcSdp(Message):
 
     From a participant: ``pc`` says which of its connections; the server adds
     the seat when it forwards to the node. From a node: ``seat_id`` names the
-    participant it is for.
+    participant it is for. The SDP is relayed verbatim (not stripped: it ends with CRLF).
     """
+
+    model_config = {"extra": "forbid", "str_strip_whitespace": False}
 
     pc: PcKind
     type: Literal["offer", "answer"]
     sdp: str = Field(min_length=1, max_length=MAX_SDP_BYTES)
     seat_id: int | None = None
+    # A node's subscribe offer: which seat each m-line (by mid) carries now; None = unused slot.
+    layout: dict[str, int | None] | None = Field(default=None, max_length=64)
 
 
 class RtcCandidate(Message):
@@ -335,12 +344,76 @@ class RecordingStateOut(Message):
     state: str
     consents: dict[int, bool | None]  # seat id -> consent
     written_record_required: bool
+    detail: str = ""  # why it changed when nobody chose it (e.g. the node's disk is full)
 
 
 class Ended(Message):
     meeting_id: int
     reason: str
     manifest_sha256: str | None = None
+
+
+class SeatNotice(Message):
+    """What happened to one seat, sent to that seat (and, for ``leave_requested``, to hosts)."""
+
+    meeting_id: int
+    change: Literal[
+        "admitted", "denied", "returned_to_lobby", "removed", "muted", "unmute_requested",
+        "delegated", "warned", "leave_granted", "leave_requested", "visual_check",
+    ]
+    seat: SeatInfo
+    reason: str | None = None
+    controls: list[str] | None = None  # ``delegated``: the controls the co-host now holds
+
+
+class RoomState(Message):
+    """To everyone in the meeting: its status and lock."""
+
+    meeting_id: int
+    status: str
+    locked: bool
+
+
+class RtcRestart(Message):
+    """To a meeting's participants: the media node changed (the old one died); renegotiate.
+
+    Close both peer connections and offer a new ``publish`` connection; the new
+    node offers ``subscribe``. ``node_available`` False: no live node yet, wait
+    for the next ``rtc.restart``.
+    """
+
+    meeting_id: int
+    reason: Literal["node_lost"]
+    node_available: bool
+
+
+class NetworkStats(Message):
+    """To the host (and co-hosts): per participant network quality seen by the media node."""
+
+    meeting_id: int
+    seats: dict[int, dict[str, float]]  # seat id -> bitrate, loss, jitter, rtt, fps ...
+    at: str
+
+
+class FactOut(Message):
+    """An undisputed fact proposed by the host and who confirmed its exact text (L11, L12)."""
+
+    id: int
+    meeting_id: int
+    text: str
+    sha256: str
+    proposed_at: str
+    confirmed_sides: list[str]
+    confirmed: bool  # both sides confirmed
+
+
+class SessionRecordOut(Message):
+    """To hosts: a new version of the session record (笔录) was saved."""
+
+    meeting_id: int
+    version: int
+    sha256: str
+    at: str
 
 
 class Routes(Message):
@@ -360,9 +433,15 @@ SERVER_EVENTS: dict[str, type[Message]] = {
     "chat": ChatOut,
     "recording": RecordingStateOut,
     "ended": Ended,
+    "seat": SeatNotice,
+    "room": RoomState,
     "rtc.sdp": RtcSdp,
     "rtc.candidate": RtcCandidate,
     "node.routes": Routes,
+    "rtc.restart": RtcRestart,
+    "stats": NetworkStats,
+    "fact": FactOut,
+    "record": SessionRecordOut,
 }
 
 

@@ -30,7 +30,14 @@ class Handler:
     writes: bool  # False: a read-only transaction (e.g. relaying SDP)
 
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {}  # event -> its first registered handler
+# ``rtc.sdp`` and ``rtc.candidate`` come from people and from media nodes: one handler per kind.
+_BY_CALLER: dict[tuple[str, str], Handler] = {}
+
+
+def handler_for(event: str, caller: str) -> Handler | None:
+    """The handler of ``event`` for a ``caller`` kind (else the event's only one, which refuses it)."""
+    return _BY_CALLER.get((event, caller)) or HANDLERS.get(event)
 
 
 def handles(
@@ -42,9 +49,11 @@ def handles(
         raise KeyError(f"{event} is not in signaling.protocol.CLIENT_EVENTS")
 
     def register(fn: HandlerFn) -> HandlerFn:
-        if event in HANDLERS:
-            raise RuntimeError(f"{event} handled twice")
-        HANDLERS[event] = Handler(event, CLIENT_EVENTS[event], permission, fn, caller, writes)
+        if (event, caller) in _BY_CALLER:
+            raise RuntimeError(f"{event} handled twice for a {caller}")
+        handler = Handler(event, CLIENT_EVENTS[event], permission, fn, caller, writes)
+        _BY_CALLER[(event, caller)] = handler
+        HANDLERS.setdefault(event, handler)
         return fn
 
     return register

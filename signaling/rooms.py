@@ -32,3 +32,14 @@ def everyone_room(meeting_id: int) -> str:
 
 def node_room(node_id: str) -> str:
     return f"node:{node_id}"
+
+
+def namespace_for(room: str) -> str:
+    """The socket.io namespace a room lives in: meeting and node rooms are ``/room``'s.
+
+    Live events published outside a web process (``odr.outbox.live``) name only a
+    room; whoever emits them asks this for the namespace.
+    """
+    from signaling.protocol import NAMESPACE
+
+    return NAMESPACE if room.startswith(("m:", "node:")) else "/"

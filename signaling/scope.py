@@ -59,7 +59,9 @@ class EventScope:
     target: MeetingSeat | None = None  # the seat the message names (``seat_id``), if any
     _emits: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
-    def emit(self, event: str, payload: Payload, *, room: str, skip_sid: str | None = None) -> None:
+    def emit(
+        self, event: str, payload: Payload, *, room: str, skip_sid: str | list[str] | None = None,
+    ) -> None:
         """Queue an emit to ``room``; sent after the transaction commits, in order."""
         data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
 

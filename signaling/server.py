@@ -24,7 +24,7 @@ from odr.policy import RoomView, SeatView, decide
 from odr.services import Services
 from signaling.protocol import NAMESPACE, ErrorEvent, Message
 from signaling.ratelimit import TokenBucket
-from signaling.registry import HANDLERS, Handler
+from signaling.registry import Handler, handler_for
 from signaling.scope import Caller, EventScope, RoomError
 
 log = logging.getLogger(__name__)
@@ -73,13 +73,7 @@ class RoomNamespace(socketio.AsyncNamespace):
         import importlib
 
         for module in _HANDLER_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                # TODO(issue 5): remove once every handler module has landed.
-                if exc.name != module:
-                    raise
-                log.error("room handler module %s is missing", module)
+            importlib.import_module(module)
         self._connection = importlib.import_module("signaling.connection")
 
     # socket.io calls this for every event of the namespace
@@ -120,9 +114,10 @@ class RoomNamespace(socketio.AsyncNamespace):
         caller = await self.caller_of(sid)
         if caller is None:
             return await self.refuse(sid, event, "not_joined", "join a meeting first")
-        if not self._allowed_rate(sid):
+        # A media node speaks for every participant of its rooms: no per-connection limit.
+        if caller.kind == "person" and not self._allowed_rate(sid):
             return await self.refuse(sid, event, "rate_limited", "too many events: slow down")
-        handler = HANDLERS.get(event)
+        handler = handler_for(event, caller.kind)
         if handler is None:
             return await self.refuse(sid, event, "unknown_event", f"unknown event {event!r}")
         if handler.caller != caller.kind:

@@ -25,6 +25,7 @@ from odr.clock import ManualClock
 from odr.db import migrations
 from odr.services import Services
 from odr.settings import Settings
+from tests.support.coturn import CoturnServer, start_coturn
 from tests.support.live import serve_in_loop
 from tests.support.s3 import S3Server, start_s3
 from tests.support.servers import PostgresServer, RedisServer, start_postgres, start_redis
@@ -48,6 +49,14 @@ def pg_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def coturn_server() -> Iterator[CoturnServer]:
+    """A real coturn on a loopback port (TURN REST secret ``.secret``, realm ``.realm``)."""
+    server = start_coturn()
     yield server
     server.stop()
 

@@ -6,6 +6,7 @@ Add functions here; do not rewrite others'.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -195,3 +196,117 @@ async def make_case(
                 case_id=case.id, user_id=mediator.id, role="mediator", created_at=now,
             ))
     return case
+
+
+@dataclass
+class MadeMeeting:
+    """What ``make_meeting`` wrote: the meeting and its seats (detached rows), host first."""
+
+    meeting: Any  # odr.meetings.models.Meeting
+    seats: list[Any]  # odr.meetings.models.MeetingSeat
+    guest_tokens: dict[int, str] = field(default_factory=dict)  # seat id -> invite link token
+
+    @property
+    def id(self) -> int:
+        return int(self.meeting.id)
+
+    @property
+    def host_seat(self) -> Any:
+        return self.seats[0]
+
+    def seat_of(self, user: User) -> Any:
+        return next(s for s in self.seats if s.user_id == user.id)
+
+
+async def make_meeting(
+    services: Services,
+    case: Any,
+    *,
+    kind: str = "mediation",
+    host: User | None = None,
+    starts_in: timedelta = timedelta(minutes=5),
+    length: timedelta = timedelta(hours=1),
+    mode: str = "joint",
+    side: str | None = None,
+    status: str = "scheduled",
+    title: str = "调解会议",
+    co_hosts: tuple[User, ...] = (),
+    observers: tuple[User, ...] = (),
+    guests: tuple[tuple[str, str, str], ...] = (),
+) -> MadeMeeting:
+    """A meeting of ``case`` written straight to the database (no notices), with its seats.
+
+    The host is ``host`` or else the case's mediator; the case's running applicants and
+    respondents get ``party`` seats with their side, its agents with general authority
+    ``agent`` seats (only ``side``'s, for a separate session); ``co_hosts``/``observers``
+    get those roles; each ``guests`` entry ``(role, name, mobile)`` gets a guest seat with a
+    one-time invite link (its token in ``guest_tokens``). Starts ``starts_in`` from now.
+    """
+    from sqlalchemy import or_, select
+
+    from odr.cases.models import AgentAuthorization, CaseParticipant, CaseParty
+    from odr.meetings.entry import GUEST_MOBILE_CONTEXT
+    from odr.meetings.guests import token_hash
+    from odr.meetings.models import Meeting, MeetingSeat
+
+    now = services.clock.now()
+    async with services.db.uow() as uow:
+        s = uow.session
+        host_id = host.id if host is not None else case.mediator_id
+        assert host_id is not None, "give host= (the case has no mediator)"
+        meeting = Meeting(
+            case_id=case.id, kind=kind, mode=mode, side=side, title=title, status=status,
+            starts_at=now + starts_in, ends_at=now + starts_in + length, host_user_id=host_id,
+            created_by_id=host_id, created_at=now, updated_at=now,
+        )
+        s.add(meeting)
+        await s.flush()
+        names = dict((await s.execute(select(User.id, User.real_name))).tuples().all())
+        planned: list[tuple[int, str, str | None]] = [(host_id, "host", None)]
+        planned += [(u.id, "co_host", None) for u in co_hosts]
+        rows = (await s.execute(
+            select(CaseParticipant.user_id, CaseParticipant.role, CaseParty.side)
+            .outerjoin(CaseParty, CaseParty.id == CaseParticipant.party_id)
+            .where(CaseParticipant.case_id == case.id,
+                   or_(CaseParticipant.ends_at.is_(None), CaseParticipant.ends_at > now),
+                   CaseParticipant.role.in_(("applicant", "respondent", "agent")))
+            .order_by(CaseParticipant.id)
+        )).all()
+        general = {agent for agent, scopes in (await s.execute(
+            select(AgentAuthorization.agent_user_id, AgentAuthorization.scopes).where(
+                AgentAuthorization.case_id == case.id, AgentAuthorization.revoked_at.is_(None))
+        )).all() if "general" in scopes}
+        for user_id, role, party_side in rows:
+            if role == "agent" and user_id not in general:
+                continue
+            seat_side = party_side if role == "agent" else role
+            if side is None or seat_side == side:
+                planned.append((user_id, "agent" if role == "agent" else "party", seat_side))
+        planned += [(u.id, "observer", None) for u in observers]
+        seats = []
+        seen: set[int] = set()
+        for user_id, role, seat_side in planned:
+            if user_id in seen:
+                continue
+            seen.add(user_id)
+            seats.append(MeetingSeat(
+                meeting_id=meeting.id, user_id=user_id, role=role, side=seat_side,
+                display_name=names.get(user_id, f"#{user_id}"), delegated=[],
+                created_at=now, updated_at=now,
+            ))
+        tokens: dict[int, str] = {}
+        guest_rows = []
+        for role, name, mobile in guests:
+            token = f"guest-{next(_serial):06d}-{role}-link-token"
+            guest_rows.append((token, MeetingSeat(
+                meeting_id=meeting.id, user_id=None, role=role, display_name=name,
+                invite_token_hash=token_hash(token),
+                guest_mobile_encrypted=services.crypto.encrypt(mobile, context=GUEST_MOBILE_CONTEXT),
+                delegated=[], created_at=now, updated_at=now,
+            )))
+        s.add_all(seats + [seat for _t, seat in guest_rows])
+        await s.flush()
+        for token, seat in guest_rows:
+            tokens[seat.id] = token
+            seats.append(seat)
+    return MadeMeeting(meeting, seats, tokens)

@@ -35,6 +35,8 @@ class Purpose(StrEnum):
     VERIFY_MOBILE = "verify_mobile"
     RESET_PASSWORD = "reset_password"
     CHANGE_MOBILE = "change_mobile"
+    # Sent by odr.meetings.entry (room token issue, guest entry); never requested via /auth/otp.
+    ROOM_ENTRY = "room_entry"
 
 
 class CodeOutcome(StrEnum):

@@ -98,6 +98,13 @@ class OtpRequestIn(StrictModel):
     def _mobile(cls, value: str) -> str:
         return _mobile(value)
 
+    @field_validator("purpose")
+    @classmethod
+    def _requestable(cls, value: Purpose) -> Purpose:
+        if value == Purpose.ROOM_ENTRY:  # sent by the meetings API with the room token
+            raise ValueError("room entry codes come with the room token")
+        return value
+
 
 class OtpSentOut(BaseModel):
     sent: bool

@@ -17,6 +17,7 @@ HOOK_MODULES: tuple[str, ...] = (
     "odr.eservice.hooks",  # notices: accepted, rejected, mediator assigned, outcome
     "odr.cases.ending.hooks",  # L14: ground, consequence by channel, transfer package (L11)
     "mediators.hooks",  # L6, L7: assignments end, slots free, reassignment queued (issue 4)
+    "odr.meetings.hooks",  # issue 5: sessions of a case no longer in mediation are cancelled
 )
 
 _installed = False

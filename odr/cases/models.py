@@ -77,6 +77,11 @@ class Case(Base):
     facts: Mapped[str] = mapped_column(Text, default="", server_default="")
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
     preferred_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    # A self-filed case with no preference: the institution the routing rule proposed, whose
+    # admins review it (odr.cases.intake.routing); the applicant's choice always wins.
+    proposed_institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id"), index=True
+    )
     court_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id"), index=True)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -174,6 +179,7 @@ class ConsentStage(StrEnum):
     MEDIATION_ONLINE = "mediation_online"
     HEARING_ONLINE = "hearing_online"
     ELECTRONIC_SERVICE = "electronic_service"  # L33, the address-confirmation form
+    SEPARATE_SESSIONS = "separate_sessions"  # L10: mediation sessions with each side apart
 
 
 class ConsentDecision(StrEnum):
@@ -250,6 +256,7 @@ class DocumentKind(StrEnum):
     NOTICE = "notice"
     SERVICE_RECEIPT = "service_receipt"
     TRANSFER_PACKAGE = "transfer_package"
+    MESSAGE_ATTACHMENT = "message_attachment"  # a file sent with a thread message
     OTHER = "other"
 
 

@@ -104,6 +104,8 @@ async def case_view(session: AsyncSession, case: Case, now: datetime) -> CaseVie
         participants={k: frozenset(v) for k, v in participants.items()},
         channel=case.channel,
         mediator_id=case.mediator_id,
-        preferred_institution_id=case.preferred_institution_id,
+        # The institution whose admins review a case that has none yet: the applicant's
+        # choice, else the one routing proposed (odr.cases.intake.routing).
+        preferred_institution_id=case.preferred_institution_id or case.proposed_institution_id,
         agent_scopes={k: frozenset(v) for k, v in scopes.items()},
     )

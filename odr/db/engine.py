@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
 
 T = TypeVar("T")
@@ -25,11 +24,16 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
+        # Pooled: an aiosqlite connection is a thread plus its PRAGMAs, and opening
+        # one per transaction was a quarter of a room event's cost (bench/signaling.py).
         engine = create_async_engine(
             url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            poolclass=NullPool if ":memory:" not in url else None,
+            pool_size=pool_size if ":memory:" not in url else None,
+            max_overflow=pool_size if ":memory:" not in url else None,
+        ) if ":memory:" not in url else create_async_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         _make_sqlite_safe(engine)
         return engine

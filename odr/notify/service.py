@@ -181,3 +181,37 @@ async def queue_for_user(
 
 
 register_handler(NOTIFY_KIND, send_notification)
+
+
+async def notify_users(
+    uow: UnitOfWork,
+    services: Services,
+    user_ids: Iterable[int],
+    *,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    channels: tuple[Channel, ...] = ("inapp", "sms"),
+) -> int:
+    """Queue ``template`` to each active user of ``user_ids`` (with ``name`` in the context).
+
+    Each user's key is ``<key>:u<user id>``, so a retried request never sends
+    twice. Returns how many users got at least one channel.
+    """
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return 0
+    users = (
+        await uow.session.execute(
+            select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)
+        )
+    ).scalars().all()
+    reached = 0
+    for user in users:
+        queued = await queue_for_user(
+            uow, services.clock, user, template=template,
+            context={**context, "name": user.real_name}, channels=channels,
+            idempotency_key=f"{key}:u{user.id}",
+        )
+        reached += bool(queued)
+    return reached

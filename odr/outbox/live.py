@@ -7,10 +7,13 @@ unit of work (``publish_live_event``) and every web process runs a
 to its own connected clients. The row commits with the change it announces,
 so an event is never shown for a change that rolled back.
 
-With Redis, python-socketio's write-only ``AsyncRedisManager`` is the
-alternative (a worker emits straight into the Redis pub/sub the web processes
-listen on); the database relay works on both deployments and needs nothing
-more.
+With Redis (``odr.realtime``), a web process or worker that has a socket.io
+manager installs it with ``emit_live_events_directly``: its events then skip
+the table and go straight into the Redis pub/sub every web process listens on
+(a worker through a write-only ``AsyncRedisManager``), once the transaction
+commits. Any other process (a CLI command) still writes rows; each web
+process's relay emits those to its own clients only, so every event reaches
+each client once on either deployment.
 
 Ids are the relay's cursor. On SQLite writers are serialized, so ids commit
 in order. On PostgreSQL a transaction can commit a lower id after a higher
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -42,11 +46,32 @@ MAX_OPEN_GAPS = 10_000
 
 Emit = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
+_direct_emit: Emit | None = None
+
+
+def emit_live_events_directly(emit: Emit | None) -> Emit | None:
+    """Send this process's live events with ``emit`` after commit, instead of as rows.
+
+    Installed by ``odr.realtime`` when Redis is configured (``None`` puts the
+    table back); returns the emitter it replaces.
+    """
+    global _direct_emit
+    previous, _direct_emit = _direct_emit, emit
+    return previous
+
 
 async def publish_live_event(
     uow: UnitOfWork, clock: Clock, room: str, event: str, payload: dict[str, Any]
-) -> LiveEvent:
-    """Record an event for ``room``; web processes emit it after the transaction commits."""
+) -> LiveEvent | None:
+    """Announce an event for ``room``, delivered only if the transaction commits.
+
+    Returns the row web processes relay, or ``None`` when this process emits
+    directly (``emit_live_events_directly``).
+    """
+    emit = _direct_emit
+    if emit is not None:
+        uow.after_commit(functools.partial(emit, room, event, payload))
+        return None
     row = LiveEvent(room=room, event=event, payload=payload, created_at=clock.now())
     uow.session.add(row)
     await uow.session.flush()

@@ -282,7 +282,8 @@ CASE_RULES: dict[Permission, Rule] = {
     Permission.TIMELINE_READ: case_rule(party_side_or_staff, "not a participant of this case"),
     Permission.THREAD_LIST: case_rule(party_side_or_staff, "not a participant of this case"),
     Permission.THREAD_CREATE: case_rule(
-        acts_for_party, "only a party of this case (or its agent with general authority) writes here"
+        party_side_or_staff, "only a party of this case (or its agent with general authority) "
+        "writes to its staff, and only its mediator, institution or court staff write to a party",
     ),
     Permission.THREAD_READ: _thread_rule(_thread_audience, "this thread is not addressed to you"),
     Permission.THREAD_REPLY: _thread_rule(_thread_audience, "this thread is not addressed to you"),

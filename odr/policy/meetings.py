@@ -26,6 +26,7 @@ from odr.policy.core import (
     is_case_staff,
     is_court_staff,
     is_institution_staff,
+    is_verified,
 )
 from odr.policy.permissions import Permission
 
@@ -55,13 +56,15 @@ def _hosts(actor: Actor, m: MeetingView) -> bool:
 
 def _meeting_rule(
     check: Callable[[Actor, MeetingView], bool], refusal: str, *,
-    statuses: frozenset[str] | None = None,
+    statuses: frozenset[str] | None = None, verified: bool = False,
 ) -> Rule:
     def rule(actor: Actor, obj: object) -> Decision:
         if not actor.authenticated:
             return Decision(False, "sign in first")
         if not isinstance(obj, MeetingView):
             return Decision(False, "no meeting given")
+        if verified and not is_verified(actor):
+            return Decision(False, "verify your identity (ID document and mobile) first (L2)")
         if not check(actor, obj):
             return Decision(False, refusal)
         if statuses is not None and obj.status not in statuses:
@@ -78,12 +81,16 @@ def _schedules(actor: Actor, m: MeetingView) -> bool:
     return m.case.status in states
 
 
-def _seated_or_staff(actor: Actor, m: MeetingView) -> bool:
-    return (actor.user_id in m.seat_user_ids) or _hosts(actor, m) or is_case_staff(actor, m.case)
-
-
 def _seated(actor: Actor, m: MeetingView) -> bool:
-    return actor.user_id in m.seat_user_ids
+    """Holds a seat and still takes part in the case (a revoked agent or a replaced
+    mediator keeps its seat row but loses what the seat gave)."""
+    return actor.user_id in m.seat_user_ids and (
+        acts_for_party(actor, m.case, "general") or is_case_staff(actor, m.case)
+    )
+
+
+def _seated_or_staff(actor: Actor, m: MeetingView) -> bool:
+    return _seated(actor, m) or is_case_staff(actor, m.case)
 
 
 def _seated_party_side(actor: Actor, m: MeetingView) -> bool:
@@ -96,6 +103,7 @@ def _office(actor: Actor, m: MeetingView) -> bool:
 
 _UPCOMING = frozenset({"scheduled"})
 _NOT_OVER = frozenset({"scheduled", "open"})
+_HELD = frozenset({"scheduled", "open", "ended"})  # not cancelled
 
 # -------------------------------------------------------------------- live room
 HOST = "host"
@@ -129,16 +137,20 @@ def _has_control(me: SeatView, control: str) -> bool:
     return me.role == HOST or (me.role == CO_HOST and control in me.delegated)
 
 
+_OPEN = frozenset({"open"})
+_WAITING_OR_OPEN = frozenset({"scheduled", "open"})  # the lobby fills before the host arrives
+
+
 def _room_rule(
     check: Callable[[RoomView], bool], refusal: str, *, admitted: bool = True,
-    needs_target: bool = False,
+    needs_target: bool = False, statuses: frozenset[str] = _OPEN,
 ) -> Rule:
     """Guests hold no account, so room rules look at the seat, not at ``actor``."""
 
     def rule(_actor: Actor, obj: object) -> Decision:
         if not isinstance(obj, RoomView):
             return Decision(False, "no room given")
-        if obj.status != "open":
+        if obj.status not in statuses:
             return Decision(False, f"the meeting is {obj.status}")
         if admitted and obj.me.state != "admitted":
             return Decision(False, "wait until the host admits you")
@@ -200,8 +212,7 @@ MEETING_RULES: dict[Permission, Rule] = {
         _hosts, "only the meeting's host invites guests", statuses=_NOT_OVER
     ),
     Permission.MEETING_ROOM_TOKEN: _meeting_rule(
-        lambda a, m: _seated(a, m) or _hosts(a, m), "you have no seat in this meeting",
-        statuses=_NOT_OVER,
+        _seated, "you have no seat in this meeting", statuses=_NOT_OVER, verified=True,
     ),
     Permission.MEETING_GUEST_ENTRY: anyone,  # the one-time link and a code to the guest's mobile
     Permission.MEETING_RESCHEDULE_REQUEST: _meeting_rule(
@@ -211,12 +222,16 @@ MEETING_RULES: dict[Permission, Rule] = {
     Permission.MEETING_RESCHEDULE_DECIDE: _meeting_rule(
         _hosts, "only the meeting's host decides on a reschedule request", statuses=_UPCOMING
     ),
-    Permission.MEETING_NO_SHOW: _meeting_rule(_hosts, "only the meeting's host records a no-show"),
+    Permission.MEETING_NO_SHOW: _meeting_rule(
+        _hosts, "only the meeting's host records a no-show", statuses=_HELD
+    ),
     Permission.MEETING_ATTENDANCE_READ: _meeting_rule(_office, "only the host and the case's staff"),
     Permission.MEETING_RECORD_READ: _meeting_rule(
         _seated_or_staff, "you have no seat in this meeting"
     ),
-    Permission.ROOM_ENTRY: _room_rule(_anyone_seated, "", admitted=False),  # own entry checks
+    Permission.ROOM_ENTRY: _room_rule(  # own entry checks, also while waiting for the host
+        _anyone_seated, "", admitted=False, statuses=_WAITING_OR_OPEN
+    ),
     Permission.ROOM_ADMIT: _room_rule(
         _control("admit"), "only the host (or a co-host it allowed) admits", needs_target=True
     ),
@@ -240,7 +255,9 @@ MEETING_RULES: dict[Permission, Rule] = {
     Permission.ROOM_CAUCUS: _room_rule(
         _control("caucus"), "only the host (or a co-host it allowed) opens and closes caucuses"
     ),
-    Permission.ROOM_RECORDING_CONSENT: _room_rule(_anyone_seated, "", admitted=False),
+    Permission.ROOM_RECORDING_CONSENT: _room_rule(
+        _anyone_seated, "", admitted=False, statuses=_WAITING_OR_OPEN
+    ),
     Permission.ROOM_RECORDING_CONTROL: _room_rule(
         _control("recording"), "only the host (or a co-host it allowed) controls recording"
     ),
@@ -250,7 +267,9 @@ MEETING_RULES: dict[Permission, Rule] = {
     Permission.ROOM_FACT_CONFIRM: _room_rule(
         _party_side, "only the parties (or their agents) confirm undisputed facts"
     ),
-    Permission.ROOM_LEAVE: _room_rule(_anyone_seated, "", admitted=False),
+    Permission.ROOM_LEAVE: _room_rule(
+        _anyone_seated, "", admitted=False, statuses=_WAITING_OR_OPEN
+    ),
     Permission.ROOM_MEDIA: _room_rule(_anyone_seated, "", admitted=True),
     Permission.MEDIA_NODE_EVENT: _node_rule,
 }

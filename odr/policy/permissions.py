@@ -18,6 +18,7 @@ class Permission(StrEnum):
     SELF_VERIFY_IDENTITY = "self:identity:verify"
     SELF_REAUTHENTICATE = "self:session:reauthenticate"
     SELF_NOTIFICATIONS = "self:notification:read"
+    RTC_ICE_SERVERS = "self:ice_servers:read"  # STUN/TURN list with the caller's own TURN credential
     USER_CREATE = "admin:user:create"
     USER_LIST = "admin:user:list"
     AUDIT_READ = "admin:audit:read"

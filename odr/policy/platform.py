@@ -17,6 +17,7 @@ PLATFORM_RULES: dict[Permission, Rule] = {
     Permission.SELF_VERIFY_IDENTITY: signed_in,
     Permission.SELF_REAUTHENTICATE: signed_in,
     Permission.SELF_NOTIFICATIONS: signed_in,
+    Permission.RTC_ICE_SERVERS: signed_in,  # odr.rtc: TURN credentials only for accounts
     Permission.USER_CREATE: role_in(Role.ADMIN),
     Permission.USER_LIST: role_in(Role.ADMIN),
     Permission.AUDIT_READ: role_in(Role.ADMIN),

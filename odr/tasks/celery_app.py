@@ -14,6 +14,12 @@ Tasks:
 - ``odr.prune``: delete old live events and heartbeats of long-gone processes.
 - ``odr.sweep_deadlines``: every minute, remind before case deadlines and apply the
   consequence of each missed one (``odr.cases.deadlines.sweep``).
+- ``signaling.sweep_media_nodes``: every heartbeat period, mark silent media nodes dead and
+  move their rooms to a live node (``signaling.nodes``).
+- ``odr.meetings.remind``: every minute, remind seat holders 24 h and 1 h before a meeting
+  (``odr.meetings.reminders``).
+- ``odr.expire_dropped_seats``: every 15 s, release room seats whose connection dropped and
+  did not come back within ``room_reconnect_grace_seconds`` (``signaling.connection``).
 - ``mediators.batch_assign``: daily, assign every case still waiting for a mediator at
   once (``mediators.batch``); reassignments after a decline run as outbox work.
 
@@ -38,11 +44,9 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
-from odr.cases.parties.scrub import scrub_spent_invitation_links
-from odr.cases.progress.scrub import scrub_sent_query_passwords
-from odr.notify.scrub import scrub_expired_codes
 from odr.outbox.drain import drain_until_empty
 from odr.outbox.live import prune_live_events
+from odr.scrub import scrub_expired_codes, scrub_sent_query_passwords, scrub_spent_invitation_links
 from odr.services import Services
 from odr.settings import Settings
 from odr.tasks.heartbeat import HeartbeatThread, process_id, prune_heartbeats
@@ -55,6 +59,11 @@ ANCHOR_TASK = "odr.anchor_audit"
 PRUNE_TASK = "odr.prune"
 DEADLINES_TASK = "odr.sweep_deadlines"
 DEADLINE_SWEEP_SECONDS = 60.0
+ROOM_SEATS_TASK = "odr.expire_dropped_seats"
+ROOM_SEATS_SWEEP_SECONDS = 15.0
+MEETING_REMINDERS_TASK = "odr.meetings.remind"
+MEDIA_NODES_TASK = "signaling.sweep_media_nodes"
+MEETING_REMINDERS_SECONDS = 60.0
 BATCH_ASSIGN_TASK = "mediators.batch_assign"
 QUEUE = "odr"
 
@@ -152,6 +161,21 @@ def _config(settings: Settings) -> dict[str, Any]:
                 "schedule": DEADLINE_SWEEP_SECONDS,
                 "options": {"expires": DEADLINE_SWEEP_SECONDS},
             },
+            "sweep-media-nodes": {
+                "task": MEDIA_NODES_TASK,
+                "schedule": float(settings.media_node_heartbeat_seconds),
+                "options": {"expires": float(settings.media_node_heartbeat_seconds)},
+            },
+            "remind-meetings": {
+                "task": MEETING_REMINDERS_TASK,
+                "schedule": MEETING_REMINDERS_SECONDS,
+                "options": {"expires": MEETING_REMINDERS_SECONDS},
+            },
+            "expire-dropped-seats": {
+                "task": ROOM_SEATS_TASK,
+                "schedule": ROOM_SEATS_SWEEP_SECONDS,
+                "options": {"expires": ROOM_SEATS_SWEEP_SECONDS},
+            },
             **_batch_assign_schedule(settings),
         },
     }
@@ -226,6 +250,36 @@ def _register_tasks(app: OdrCelery) -> None:
         if stats["missed"] or stats["reminded"] or stats["failed"]:
             log.info("deadlines swept: %s", stats)
         return stats
+
+    @app.task(name=MEDIA_NODES_TASK, shared=False)
+    def sweep_media_nodes() -> dict[str, int]:
+        from signaling.nodes import sweep_media_nodes as sweep  # the live rooms part
+
+        async def work(services: Services) -> dict[str, int]:
+            return dataclasses.asdict(await sweep(services))
+
+        stats = app.runtime.run(work)
+        if any(stats.values()):
+            log.info("media nodes swept: %s", stats)
+        return stats
+
+    @app.task(name=MEETING_REMINDERS_TASK, shared=False)
+    def remind_meetings() -> int:
+        from odr.meetings.reminders import remind_upcoming
+
+        sent = app.runtime.run(remind_upcoming)
+        if sent:
+            log.info("meeting reminders sent: %s", sent)
+        return sent
+
+    @app.task(name=ROOM_SEATS_TASK, shared=False)
+    def expire_dropped_seats() -> int:
+        from signaling.connection import expire_dropped_seats as expire  # the live rooms part
+
+        released = app.runtime.run(expire)
+        if released:
+            log.info("dropped room seats released: %s", released)
+        return released
 
     @app.task(name=BATCH_ASSIGN_TASK, shared=False)
     def batch_assign() -> dict[str, int]:

@@ -6,6 +6,8 @@ Celery stops). ``serve`` supervises three child processes — uvicorn with the
 from ``ODR_*`` variables written by ``settings_env``. It forwards SIGINT and
 SIGTERM to them (a second signal kills), stops all when any one stops, and
 asks Linux to kill the children if the supervisor itself is killed.
+Optional children (the embedded coturn, see ``odr.rtc.coturn``) are started
+and stopped with the others, but the platform runs on when one of them ends.
 
 The pool is prefork with ``worker_concurrency`` (1–2 on small machines)
 processes on either broker: the kombu SQLAlchemy transport only polls, so it
@@ -29,6 +31,7 @@ from types import FrameType
 
 from pydantic import SecretStr
 
+from odr.rtc.coturn import embedded_coturn_command
 from odr.settings import Settings
 from odr.tasks.celery_app import QUEUE, make_celery, prepare_broker
 
@@ -108,27 +111,52 @@ def child_commands(settings: Settings, host: str, port: int) -> dict[str, list[s
     }
 
 
+def optional_commands(settings: Settings) -> dict[str, list[str]]:
+    """Children the platform runs on without: coturn for TURN, and a media node.
+
+    The media node registers itself with a fresh credential (``--register``)
+    and joins signaling on this machine (ODR_MEDIA_SIGNALING_URL, set by
+    ``serve``); without it rooms still meet, with no audio or video.
+    """
+    commands: dict[str, list[str]] = {}
+    turn = embedded_coturn_command(settings)
+    if turn:
+        commands["turn"] = turn
+    if settings.media_embedded:
+        commands["media"] = [sys.executable, "-m", "odr.cli", "media", "--register"]
+    return commands
+
+
 def serve(settings: Settings, host: str, port: int) -> int:
     """Run web, worker and beat until a signal or until one of them stops; returns an exit code."""
     settings.ensure_dirs()
     prepare_broker(make_celery(settings))  # before three processes race to create it
     env = {**os.environ, **settings_env(settings)}
+    if not settings.media_signaling_url:  # the embedded media node joins this very server
+        env["ODR_MEDIA_SIGNALING_URL"] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     children: dict[str, subprocess.Popen[bytes]] = {}
     signals_received: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         signals_received.append(signum)
 
+    optional = optional_commands(settings)
+    lost: set[str] = set()
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for name, argv in child_commands(settings, host, port).items():
+        for name, argv in {**child_commands(settings, host, port), **optional}.items():
             children[name] = subprocess.Popen(
                 argv, env=env, start_new_session=True, preexec_fn=_die_with_parent
             )
             log.info("started %s (pid %s)", name, children[name].pid)
         exit_code = 0
         while not signals_received:
-            ended = [n for n, p in children.items() if p.poll() is not None]
+            for name in optional.keys() - lost:
+                if children[name].poll() is not None:
+                    lost.add(name)
+                    log.error("%s stopped (exit code %s): running on without it",
+                              name, children[name].returncode)
+            ended = [n for n, p in children.items() if n not in optional and p.poll() is not None]
             if ended:
                 code = children[ended[0]].returncode
                 log.error("%s stopped (exit code %s): stopping the others", ended[0], code)

@@ -6,6 +6,10 @@ pooled connections (asyncpg) stay bound to the loop that opened them. A
 forked child never uses what it inherited: ``after_fork`` drops the parent's
 pooled connections without closing them (they belong to the parent) and the
 child builds its own on first use.
+
+With Redis, the process also gets a write-only socket.io manager
+(``odr.realtime.WorkerLiveEmitter``): a task's live events go straight to the
+rooms after its commit instead of through the database relay.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from odr.db.engine import dispose_after_fork
+from odr.realtime import WorkerLiveEmitter
 from odr.services import Services
 from odr.settings import Settings
 
@@ -31,6 +36,7 @@ class WorkerRuntime:
         self._pid = os.getpid()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._services: Services | None = None
+        self._live: WorkerLiveEmitter | None = None
 
     def run(self, work: Callable[[Services], Awaitable[T]]) -> T:
         """Run ``work(services)`` to completion on this process's loop."""
@@ -40,6 +46,8 @@ class WorkerRuntime:
             self._loop = asyncio.new_event_loop()
         if self._services is None:
             self._services = Services.build(self.settings)
+            self._live = WorkerLiveEmitter(self.settings)
+            self._live.install()
         services = self._services
         return self._loop.run_until_complete(_call(work, services))
 
@@ -47,7 +55,10 @@ class WorkerRuntime:
         """Forget the parent's loop and connections (``worker_process_init``)."""
         if self._services is not None:
             dispose_after_fork(self._services.db.engine)
+        if self._live is not None:
+            self._live.forget()
         self._services = None
+        self._live = None
         self._loop = None
         self._pid = os.getpid()
 
@@ -56,11 +67,15 @@ class WorkerRuntime:
         if os.getpid() != self._pid:
             self.after_fork()
             return
-        loop, services = self._loop, self._services
-        self._loop, self._services = None, None
+        loop, services, live = self._loop, self._services, self._live
+        self._loop, self._services, self._live = None, None, None
         if loop is None:
+            if live is not None:
+                live.forget()
             return
         try:
+            if live is not None:
+                loop.run_until_complete(live.close())
             if services is not None:
                 loop.run_until_complete(services.close())
         except Exception:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,3 +179,26 @@ def screenshots() -> Iterator[Path]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield SCREENSHOTS
     print(f"\ne2e screenshots in {SCREENSHOTS}")
+
+
+@asynccontextmanager
+async def person(browser: Browser, live_app: LiveApp) -> AsyncIterator[Page]:
+    """One person's browser context; fails the test if the page logged an error."""
+    context = await browser.new_context(
+        base_url=live_app.base_url, viewport={"width": 1366, "height": 900}, locale="zh-CN",
+        timezone_id="Europe/London",
+    )
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    holder = BrowserPage(page=page)
+    page.on("pageerror", lambda exc: holder.errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: holder.errors.append(f"console.{msg.type}: {msg.text}")
+        if msg.type == "error" and not _is_expected_console_error(msg) else None,
+    )
+    try:
+        yield page
+    finally:
+        await context.close()
+    assert holder.errors == [], "the page logged errors:\n" + "\n".join(holder.errors)

@@ -18,17 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 from sqlalchemy import select
 
 from odr.accounts.models import User
 from odr.accounts.service import DOC_CONTEXT
+from odr.audit.models import AuditEntry
 from odr.cases.deadlines.service import open_deadline
+from odr.cases.documents.service import add_document
 from odr.cases.models import Case
 from odr.notify.messages import NOTIFY_KIND
 from odr.orgs.models import Court, Institution
 from odr.outbox.models import OutboxMessage
 from tests import factories
+from tests.cases.documents.support import pdf as real_pdf
+from tests.cases.documents.support import pdf_pages_text
+from tests.cases.messages.support import add_agent
 from tests.e2e.conftest import BrowserPage, LiveApp, _is_expected_console_error
 from tests.factories import login, make_user, resident_id
 
@@ -615,3 +620,200 @@ async def test_party_authorizes_and_revokes_an_agent_and_adds_a_document_version
         versions = page.get_by_role("dialog", name="“还款计划”的全部版本")
         await expect(versions.locator("tbody tr")).to_have_count(2)
         await expect(versions).to_contain_text("还款计划-修订.pdf")
+
+
+# ---------------------------------------------------------------- service, file reading, threads
+
+
+async def _mediated_case(live_app: LiveApp, n: int) -> tuple[Any, User, User, User]:
+    """A case in mediation at the leasing centre: (case, mediator, applicant, respondent)."""
+    services = live_app.services
+    centre = await institution_id(live_app, LEASING_CENTRE)
+    mediator = await make_user(services, "mediator", username=f"mediator{n}", password=PASSWORD,
+                               real_name=f"周调解{n}", institution_id=centre)
+    applicant = await make_user(services, username=f"applicant{n}", password=PASSWORD,
+                                real_name=f"吴申请{n}")
+    respondent = await make_user(services, username=f"respondent{n}", password=PASSWORD,
+                                 real_name=f"郑被申{n}")
+    case = await factories.make_case(
+        services, applicant=applicant, respondent=respondent, status="in_mediation",
+        category="financial_leasing", institution_id=centre, mediator=mediator,
+        title=f"融资租赁纠纷{n}",
+    )
+    return case, mediator, applicant, respondent
+
+
+def pdf_file(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "application/pdf", "buffer": data}
+
+
+async def _add_pdf(live_app: LiveApp, case_id: int, title: str, filename: str) -> int:
+    services = live_app.services
+    async with services.db.uow() as uow:
+        row = await uow.session.get(Case, case_id)
+        assert row is not None
+        doc = await add_document(uow, services, row, title=title, kind="evidence",
+                                 filename=filename, data=real_pdf(text=title))
+        return int(doc.id)
+
+
+async def test_mediator_serves_a_document_and_sees_the_record_and_receipt_L33_L34(
+    browser: Browser, live_app: LiveApp, screenshots: Path
+) -> None:
+    n = _unique()
+    case, mediator, applicant, _respondent = await _mediated_case(live_app, n)
+    await _add_pdf(live_app, case.id, "调解通知书", "调解通知书.pdf")
+    # The applicant confirms its service address (送达地址确认书, L33); the respondent has not.
+    async with httpx.AsyncClient(base_url=live_app.base_url) as api:
+        await login(api, applicant.username, PASSWORD)
+        confirmed = await api.post(f"/api/v1/cases/{case.id}/service-address",
+                                   json={"decision": "agree", "inapp": True})
+        assert confirmed.status_code in (200, 201), confirmed.text
+
+    async with person(browser, live_app) as page:
+        await sign_in_page(page, live_app, mediator.username)
+        await page.goto(f"/workspace/cases/{case.id}?tab=service")
+        panel = page.get_by_test_id("serve-panel")
+        await expect(panel).to_contain_text("已同意电子送达")
+        await expect(panel).to_contain_text("未同意电子送达")
+        await choose(page, "serve-document", "调解通知书（调解通知书.pdf）")
+        await panel.get_by_role("button", name="送达", exact=True).click()
+        await expect(page.get_by_test_id("serve-result")).to_contain_text(f"吴申请{n}：已送达")
+        records = page.get_by_test_id("service-records")
+        row = records.locator("tbody tr", has_text="调解通知书")
+        await expect(row).to_contain_text(f"吴申请{n}")
+        await page.screenshot(path=str(screenshots / "cases-serve.png"), full_page=True)
+        receipt = await row.get_by_role("link", name="送达回证").get_attribute("href")
+        assert receipt is not None
+        answer = await page.request.get(receipt)
+        assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+        assert (await answer.body()).startswith(b"%PDF")
+
+
+async def test_agent_reads_the_file_online_after_the_mediator_approves_and_sees_a_refusal_reason(
+    browser: Browser, live_app: LiveApp, screenshots: Path
+) -> None:
+    n = _unique()
+    services = live_app.services
+    case, mediator, applicant, _respondent = await _mediated_case(live_app, n)
+    agent = await make_user(services, "agent", username=f"reader{n}", password=PASSWORD,
+                            real_name=f"许律师{n}")
+    await add_agent(services, case.id, applicant, agent, scopes=("read_file",))
+    await _add_pdf(live_app, case.id, "租赁合同", "租赁合同.pdf")
+
+    async with person(browser, live_app) as lawyer, person(browser, live_app) as staff:
+        await sign_in_page(lawyer, live_app, agent.username)
+        await lawyer.goto(f"/workspace/cases/{case.id}")
+        await lawyer.get_by_role("tab", name="网上阅卷").click()
+        await lawyer.get_by_test_id("reading-reason").fill("核对租赁合同原件")
+        await lawyer.get_by_test_id("reading-apply").click()
+        await expect(lawyer.get_by_text("阅卷申请已提交")).to_be_visible()
+        await expect(lawyer.get_by_test_id("reading-requests")).to_contain_text("待审批")
+
+        # The mediator refuses with a reason the lawyer reads.
+        await sign_in_page(staff, live_app, mediator.username)
+        await staff.goto(f"/workspace/cases/{case.id}")
+        await staff.get_by_role("tab", name="网上阅卷").click()
+        await staff.get_by_test_id("reading-refuse").click()
+        box = staff.get_by_role("dialog")
+        await box.locator("input").fill("请先提交授权委托书原件")
+        await box.get_by_role("button", name="不予准许").click()
+        await expect(staff.get_by_text("已不予准许")).to_be_visible()
+        await lawyer.reload()
+        await lawyer.get_by_role("tab", name="网上阅卷").click()
+        await expect(lawyer.get_by_test_id("reading-decision-reason")).to_have_text("请先提交授权委托书原件")
+
+        # Applied again, approved: the lawyer opens the file, watermarked with its name.
+        await lawyer.get_by_test_id("reading-reason").fill("已补交委托书，申请阅卷")
+        await lawyer.get_by_test_id("reading-apply").click()
+        await expect(lawyer.get_by_test_id("reading-requests")).to_contain_text("待审批")
+        await staff.reload()
+        await staff.get_by_role("tab", name="网上阅卷").click()
+        await staff.get_by_test_id("reading-approve").click()
+        await expect(staff.get_by_text("已准许阅卷")).to_be_visible()
+        await lawyer.reload()
+        await lawyer.get_by_role("tab", name="网上阅卷").click()
+        opened = lawyer.get_by_test_id("reading-open")
+        await expect(opened).to_have_text("租赁合同（租赁合同.pdf）")
+        await lawyer.screenshot(path=str(screenshots / "cases-file-reading.png"), full_page=True)
+        href = await opened.get_attribute("href")
+        assert href is not None
+        shown = await lawyer.request.get(href)
+        assert shown.status == 200 and shown.headers["content-type"] == "application/pdf"
+        assert "inline" in shown.headers["content-disposition"]
+        assert any(f"许律师{n}" in text for text in pdf_pages_text(await shown.body()))
+    async with services.db.reader() as uow:
+        reads = (await uow.session.execute(select(AuditEntry.data).where(
+            AuditEntry.action == "case.file_read"))).scalars().all()
+    assert any(f"许律师{n}" in d["watermark"] for d in reads)
+
+
+async def test_mediator_and_party_exchange_messages_with_files(
+    browser: Browser, live_app: LiveApp, screenshots: Path
+) -> None:
+    n = _unique()
+    case, mediator, applicant, respondent = await _mediated_case(live_app, n)
+    async with person(browser, live_app) as staff, person(browser, live_app) as party, \
+            person(browser, live_app) as other:
+        # The mediator writes to the applicant, with a file.
+        await sign_in_page(staff, live_app, mediator.username)
+        await staff.goto(f"/workspace/cases/{case.id}?tab=messages")
+        await staff.get_by_test_id("new-thread").click()
+        dialog = staff.get_by_role("dialog", name="给当事人留言")
+        await choose(staff, "thread-party", f"吴申请{n}（申请人方）")
+        await dialog.get_by_test_id("thread-subject").fill("补充材料通知")
+        await dialog.get_by_test_id("thread-body").fill("请按附件清单补充材料。")
+        await dialog.get_by_test_id("new-thread-attachment").set_input_files(
+            files=[pdf_file("补充材料清单.pdf", PDF)])
+        await expect(dialog.get_by_test_id("attachment-chosen")).to_contain_text("补充材料清单.pdf")
+        await dialog.get_by_test_id("thread-send").click()
+        await expect(staff.get_by_test_id("message-attachment")).to_contain_text("补充材料清单.pdf")
+
+        # The applicant reads it, downloads the file and answers with one of its own.
+        await sign_in_page(party, live_app, applicant.username)
+        await party.goto(f"/workspace/cases/{case.id}?tab=messages")
+        await party.get_by_role("button", name=re.compile("补充材料通知")).click()
+        link = party.get_by_test_id("message-attachment").get_by_role("link", name="补充材料清单.pdf")
+        href = await link.get_attribute("href")
+        assert href is not None
+        got = await party.request.get(href)
+        assert got.status == 200 and await got.body() == PDF
+        await party.get_by_test_id("reply-body").fill("已补充，请查收。")
+        await party.get_by_test_id("reply-attachment").set_input_files(
+            files=[pdf_file("租金流水.pdf", PDF + b"% 2\n")])
+        await expect(party.get_by_test_id("attachment-chosen")).to_contain_text("租金流水.pdf")
+        await party.get_by_test_id("reply-send").click()
+        await expect(party.get_by_test_id("message-attachment")).to_have_count(2)
+        await party.screenshot(path=str(screenshots / "cases-thread-files.png"), full_page=True)
+
+        await staff.reload()
+        await staff.get_by_role("button", name=re.compile("补充材料通知")).click()
+        await expect(staff.get_by_test_id("message-attachment").nth(1)).to_contain_text("租金流水.pdf")
+
+        # The other side sees neither the thread nor its files (L11).
+        await sign_in_page(other, live_app, respondent.username)
+        await other.goto(f"/workspace/cases/{case.id}?tab=messages")
+        await expect(other.get_by_text("暂无留言")).to_be_visible()
+        assert (await other.request.get(href)).status == 404
+
+
+async def test_my_cases_show_the_next_deadline_and_the_case_page_marks_me(
+    browser: Browser, live_app: LiveApp
+) -> None:
+    n = _unique()
+    services = live_app.services
+    case, _mediator, applicant, _respondent = await _mediated_case(live_app, n)
+    async with services.db.uow() as uow:
+        row = await uow.session.get(Case, case.id)
+        assert row is not None
+        await open_deadline(uow, services, row, "mediation_period", 30, rule="L13")
+    async with person(browser, live_app) as page:
+        await sign_in_page(page, live_app, applicant.username)
+        listed = page.get_by_test_id("cases-table").locator("tbody tr", has_text=f"融资租赁纠纷{n}")
+        await expect(listed).to_contain_text("调解期限")
+        await expect(listed.get_by_test_id("deadline-badge")).to_contain_text("天")
+        await listed.get_by_text(f"融资租赁纠纷{n}").click()
+        parties = page.get_by_test_id("case-parties")
+        mine = parties.locator("tr", has_text=f"吴申请{n}")
+        await expect(mine.get_by_test_id("party-you")).to_have_text("本人")
+        await expect(parties.locator("tr", has_text=f"郑被申{n}").get_by_test_id("party-you")).to_have_count(0)

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from odr.accounts.otp import Purpose, issue_code
 from odr.clock import ManualClock
-from odr.notify.scrub import REMOVED, scrub_expired_codes
 from odr.outbox.models import OutboxMessage
+from odr.scrub import CODE_REMOVED as REMOVED
+from odr.scrub import scrub_expired_codes
 from odr.services import Services
 from tests.factories import make_user
 from tests.support.notify import deliver_pending, sent_messages

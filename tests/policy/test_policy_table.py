@@ -53,6 +53,7 @@ EXPECTED_NO_OBJECT: dict[Permission, dict[Role | None, bool]] = {
     Permission.SELF_VERIFY_IDENTITY: SIGNED_IN,
     Permission.SELF_REAUTHENTICATE: SIGNED_IN,
     Permission.SELF_NOTIFICATIONS: SIGNED_IN,
+    Permission.RTC_ICE_SERVERS: SIGNED_IN,  # odr.rtc: ICE servers and the caller's TURN credential
     Permission.USER_CREATE: ADMIN_ONLY,
     Permission.USER_LIST: ADMIN_ONLY,
     Permission.AUDIT_READ: ADMIN_ONLY,
@@ -75,7 +76,8 @@ EXPECTED_NO_OBJECT: dict[Permission, dict[Role | None, bool]] = {
     Permission.INVITATION_READ: {r: True for r in ROLES},
     Permission.INVITATION_CLAIM: SIGNED_IN,
     # Meetings (odr.meetings): a guest's one-time link is public (the code to its mobile checks
-    # who); only media nodes (not a user role) send node events. Room table: tests/signaling.
+    # who); only media nodes (not a user role) send node events. Room table: tests/signaling;
+    # the HTTP table (role x relationship x meeting/case status): tests/meetings/test_policy_meetings.py
     Permission.MEETING_GUEST_ENTRY: {r: True for r in ROLES},
     Permission.MEDIA_NODE_EVENT: {r: False for r in ROLES},
 }

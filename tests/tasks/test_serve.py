@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -32,11 +33,12 @@ def serve_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
         frontend_dist=tmp_path / "no-frontend",
         worker_heartbeat_seconds=1,
         worker_concurrency=1,
+        turn_embedded=False,  # tests/rtc/test_embedded_coturn.py covers serve with coturn
     )
 
 
 def children(proc: Proc) -> dict[str, int]:
-    """The supervisor's children by role (web, worker, beat)."""
+    """The supervisor's children by role (web, worker, beat, media)."""
     path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     found: dict[str, int] = {}
     for pid in map(int, path.read_text().split()) if path.exists() else []:
@@ -46,6 +48,8 @@ def children(proc: Proc) -> dict[str, int]:
             continue
         if b"uvicorn" in argv:
             found["web"] = pid
+        elif b"odr.cli" in argv and b"media" in argv:
+            found["media"] = pid
         elif b"odr.tasks.runner" in argv:  # not yet exec'd children are skipped
             found[argv[argv.index(b"odr.tasks.runner") + 1].decode()] = pid
     return found
@@ -82,8 +86,18 @@ async def test_serve_runs_a_healthy_platform_and_stops_everything_on_sigterm(
 
         report = await wait_until(healthy, "/healthz to turn ok", watch=[serve], timeout=60)
     assert report["workers"]["detail"] == "1 worker(s) alive"
+
+    async def media_node_joined() -> str | None:  # its connect to signaling is its first heartbeat
+        database = serve_settings.database_url.removeprefix("sqlite+aiosqlite:///")
+        with sqlite3.connect(database) as db:
+            row = db.execute(
+                "select last_heartbeat_at from media_nodes where id = ?", (serve_settings.media_node_id,)
+            ).fetchone()
+        return row[0] if row and row[0] else None
+
+    await wait_until(media_node_joined, "the embedded media node to join signaling", watch=[serve], timeout=60)
     roles = children(serve)
-    assert sorted(roles) == ["beat", "web", "worker"]
+    assert sorted(roles) == ["beat", "media", "web", "worker"]
 
     assert serve.terminate() == 0
     assert all(group_gone(pid) for pid in roles.values())  # worker pool children included
@@ -98,9 +112,9 @@ async def test_serve_stops_the_others_when_one_process_dies(
 
     async def all_started() -> dict[str, int] | None:
         roles = children(serve)
-        return roles if len(roles) == 3 else None
+        return roles if len(roles) == 4 else None
 
-    roles = await wait_until(all_started, "web, worker and beat", watch=[serve])
+    roles = await wait_until(all_started, "web, worker, beat and media", watch=[serve])
     os.kill(roles["worker"], signal.SIGKILL)
 
     assert serve.popen.wait(60) != 0

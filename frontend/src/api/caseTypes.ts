@@ -34,6 +34,8 @@ export interface CaseIn extends DisputeIn {
   applicants: PartyIn[]
   respondents: PartyIn[]
   evidence_sha256s: string[]
+  /** Evidence with the names the user's files had (kept in the case's document list). */
+  evidence?: EvidenceFile[]
 }
 
 export interface AgentFilingIn {
@@ -135,6 +137,8 @@ export interface PartyOut {
   legal_representative: string | null
   /** A verified user has taken this party's place. */
   linked: boolean
+  /** The viewer is this party or acts for it ("you" on the page). */
+  mine: boolean
 }
 
 /** odr/cases/deadlines/routes.py */
@@ -204,6 +208,8 @@ export interface CaseDetail {
   court_id: number | null
   institution: OrgRef | null
   preferred_institution: OrgRef | null
+  /** No preference given: the institution routing proposed, which reviews the application. */
+  proposed_institution: OrgRef | null
   court: OrgRef | null
   mediator: PersonRef | null
   parties: PartyOut[]
@@ -299,7 +305,10 @@ export type ThreadKind = 'message' | 'complaint'
 
 export interface ThreadCreate {
   kind?: ThreadKind
-  to: Addressee
+  /** A party names the staff it writes to; staff may leave it out (their own role). */
+  to?: Addressee | null
+  /** Staff only: the party written to. */
+  party_id?: number | null
   about?: 'mediator' | 'service' | null
   subject: string
   body: string
@@ -312,6 +321,8 @@ export interface AttachmentOut {
   filename: string
   content_type: string
   size: number
+  /** Download through the thread (its readers only). */
+  content_url: string
 }
 
 export interface ThreadMessageOut {
@@ -539,4 +550,68 @@ export interface TransferPackageOut {
 export interface Paged<T> {
   items: T[]
   total?: number
+}
+
+/** The nearest open deadline of a case in the case list. */
+export interface NextDeadline {
+  kind: string
+  rule: string | null
+  due_at: string
+  last_day: string
+  provisional: boolean
+}
+
+export interface ServedRecord {
+  id: number
+  channel: string
+  address: string
+  address_confirmed: boolean
+}
+
+export interface ServeResult {
+  document_id: number
+  results: { party_id: number; service_id: number; status: 'served' | 'already_served'; consent_basis: string; records: ServedRecord[] }[]
+}
+
+export type FileReadingStatus = 'pending' | 'approved' | 'refused'
+
+export interface FileReadingOut {
+  id: number
+  case_id: number
+  requester_id: number
+  party_id: number | null
+  reason: string
+  status: FileReadingStatus | string
+  decided_by_id: number | null
+  decided_at: string | null
+  decision_reason: string | null
+  valid_from: string | null
+  valid_until: string | null
+  /** Approved and within its time. */
+  active: boolean
+  created_at: string
+}
+
+export interface ReadableDocument {
+  id: number
+  title: string
+  kind: string
+  filename: string
+  content_type: string
+  version: number
+  /** PDF or image: shown watermarked; other types cannot be read online. */
+  readable_online: boolean
+  url: string
+}
+
+export interface ReadableFile {
+  grant: FileReadingOut
+  items: ReadableDocument[]
+}
+
+/** A file uploaded with POST /api/v1/files, with its original name. */
+export interface EvidenceFile {
+  sha256: string
+  filename: string
+  title?: string | null
 }

@@ -6,6 +6,7 @@ import type {
   AnswerIn,
   AnswerOut,
   ApplicationIn,
+  AttachmentOut,
   AuthorizationOut,
   CaseDetail,
   CaseDocumentOut,
@@ -19,14 +20,17 @@ import type {
   EndRequest,
   EndResult,
   ExtensionOut,
+  FileReadingOut,
   GrantIn,
   InvitationOut,
   Notice,
   Paged,
   ProgressOut,
   QueueItem,
+  ReadableFile,
   ReferralIn,
   PartyServiceAddress,
+  ServeResult,
   ServiceAddressForm,
   ServiceRecordOut,
   ThreadCreate,
@@ -129,6 +133,20 @@ export const threads = {
   get: (tid: number) => api.get<ThreadDetail>(`${V1}/threads/${tid}`),
   reply: (tid: number, body: string, attachmentIds: number[] = []) =>
     api.post<ThreadDetail>(`${V1}/threads/${tid}/messages`, { body, attachment_ids: attachmentIds }),
+  /** A file to send with a message (sniffed like any document); staff name the side they write to. */
+  uploadAttachment: (id: number, file: File, side?: string, options: Omit<UploadOptions, 'url' | 'fields'> = {}) =>
+    uploadFile<AttachmentOut>(file, { ...options, url: `${c(id)}/message-attachments`, fields: side ? { side } : {} }),
+}
+
+export const fileReading = {
+  /** An agent applies to read the case file online (网上阅卷). */
+  apply: (id: number, reason: string) => api.post<FileReadingOut>(`${c(id)}/file-reading-requests`, { reason }),
+  list: (id: number) => api.get<Paged<FileReadingOut>>(`${c(id)}/file-reading-requests`),
+  /** The mediator or judge approves (for `days`) or refuses with a reason. */
+  decide: (id: number, rid: number, approve: boolean, reason: string | null, days?: number) =>
+    api.post<FileReadingOut>(`${c(id)}/file-reading-requests/${rid}/decide`, { approve, reason, ...(days ? { days } : {}) }),
+  /** What an approved reader can open now; each opens watermarked with the reader's name. */
+  file: (id: number) => api.get<ReadableFile>(`${c(id)}/file-reading`),
 }
 
 export const eservice = {
@@ -136,5 +154,8 @@ export const eservice = {
   /** The address-confirmation form (送达地址确认书, L33). */
   confirm: (id: number, body: ServiceAddressForm) => api.post<PartyServiceAddress>(`${c(id)}/service-address`, body),
   records: (id: number) => api.get<Paged<ServiceRecordOut>>(`${c(id)}/service-records`),
+  /** Serve a document electronically (L33-L35): to the recipients named, or every party. */
+  serve: (id: number, docId: number, recipients: number[] | null) =>
+    api.post<ServeResult>(`${c(id)}/documents/${docId}/serve`, { recipients }),
   receiptUrl: (rid: number) => `${V1}/service-records/${rid}/receipt`,
 }

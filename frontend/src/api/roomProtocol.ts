@@ -14,6 +14,7 @@ Ended?: Ended
 EntryCode?: EntryCode
 ErrorEvent?: ErrorEvent
 FactConfirm?: FactConfirm
+FactOut?: FactOut
 FactPropose?: FactPropose
 GrantLeave?: GrantLeave
 HandRaise?: HandRaise
@@ -24,6 +25,7 @@ LobbyDeny?: LobbyDeny
 LobbyEntry?: LobbyEntry
 Lock?: Lock
 Mute?: Mute
+NetworkStats?: NetworkStats
 NodeHeartbeat?: NodeHeartbeat
 NodeRecordingEvent?: NodeRecordingEvent
 NodeRoutesAck?: NodeRoutesAck
@@ -32,12 +34,16 @@ RecordingConsent?: RecordingConsent
 RecordingControl?: RecordingControl
 RecordingStateOut?: RecordingStateOut
 Remove?: Remove
+RoomState?: RoomState
 Roster?: Roster
 Routes?: Routes
 RtcCandidate?: RtcCandidate
+RtcRestart?: RtcRestart
 RtcSdp?: RtcSdp
 SeatInfo?: SeatInfo
+SeatNotice?: SeatNotice
 SeatTarget?: SeatTarget
+SessionRecordOut?: SessionRecordOut
 SessionRecordUpdate?: SessionRecordUpdate
 VisualCheck?: VisualCheck
 Warn?: Warn
@@ -73,6 +79,7 @@ text: string
  */
 export interface ConnectAuth {
 credential?: (string | null)
+meeting_id?: (number | null)
 node?: (string | null)
 resume_key?: (string | null)
 resume_seat?: (number | null)
@@ -105,6 +112,18 @@ message: string
 export interface FactConfirm {
 fact_id: number
 sha256: string
+}
+/**
+ * An undisputed fact proposed by the host and who confirmed its exact text (L11, L12).
+ */
+export interface FactOut {
+confirmed: boolean
+confirmed_sides: string[]
+id: number
+meeting_id: number
+proposed_at: string
+sha256: string
+text: string
 }
 export interface FactPropose {
 text: string
@@ -179,6 +198,18 @@ kind: ("audio" | "video")
 muted: boolean
 seat_id: number
 }
+/**
+ * To the host (and co-hosts): per participant network quality seen by the media node.
+ */
+export interface NetworkStats {
+at: string
+meeting_id: number
+seats: {
+[k: string]: {
+[k: string]: number | undefined
+} | undefined
+}
+}
 export interface NodeHeartbeat {
 cpu_load: number
 rooms: number
@@ -217,6 +248,7 @@ export interface RecordingStateOut {
 consents: {
 [k: string]: boolean | null | undefined
 }
+detail?: string
 meeting_id: number
 state: string
 written_record_required: boolean
@@ -224,6 +256,14 @@ written_record_required: boolean
 export interface Remove {
 reason: string
 seat_id: number
+}
+/**
+ * To everyone in the meeting: its status and lock.
+ */
+export interface RoomState {
+locked: boolean
+meeting_id: number
+status: string
 }
 /**
  * To admitted participants: who is in the room (their caucus's view).
@@ -253,20 +293,54 @@ sdp_mline_index?: (number | null)
 seat_id?: (number | null)
 }
 /**
+ * To a meeting's participants: the media node changed (the old one died); renegotiate.
+ * 
+ * Close both peer connections and offer a new ``publish`` connection; the new
+ * node offers ``subscribe``. ``node_available`` False: no live node yet, wait
+ * for the next ``rtc.restart``.
+ */
+export interface RtcRestart {
+meeting_id: number
+node_available: boolean
+reason: "node_lost"
+}
+/**
  * An offer or answer between a participant and the media node.
  * 
  * From a participant: ``pc`` says which of its connections; the server adds
  * the seat when it forwards to the node. From a node: ``seat_id`` names the
- * participant it is for.
+ * participant it is for. The SDP is relayed verbatim (not stripped: it ends with CRLF).
  */
 export interface RtcSdp {
+layout?: ({
+[k: string]: number | null | undefined
+} | null)
 pc: ("publish" | "subscribe")
 sdp: string
 seat_id?: (number | null)
 type: ("offer" | "answer")
 }
+/**
+ * What happened to one seat, sent to that seat (and, for ``leave_requested``, to hosts).
+ */
+export interface SeatNotice {
+change: ("admitted" | "denied" | "returned_to_lobby" | "removed" | "muted" | "unmute_requested" | "delegated" | "warned" | "leave_granted" | "leave_requested" | "visual_check")
+controls?: (string[] | null)
+meeting_id: number
+reason?: (string | null)
+seat: SeatInfo
+}
 export interface SeatTarget {
 seat_id: number
+}
+/**
+ * To hosts: a new version of the session record (笔录) was saved.
+ */
+export interface SessionRecordOut {
+at: string
+meeting_id: number
+sha256: string
+version: number
 }
 /**
  * The host's session record (笔录); ``base_version`` detects a concurrent edit.
@@ -325,11 +399,17 @@ export interface RoomServerEvents {
   "chat": ChatOut;
   "ended": Ended;
   "error": ErrorEvent;
+  "fact": FactOut;
   "joined": Joined;
   "lobby": Lobby;
   "node.routes": Routes;
+  "record": SessionRecordOut;
   "recording": RecordingStateOut;
+  "room": RoomState;
   "roster": Roster;
   "rtc.candidate": RtcCandidate;
+  "rtc.restart": RtcRestart;
   "rtc.sdp": RtcSdp;
+  "seat": SeatNotice;
+  "stats": NetworkStats;
 }

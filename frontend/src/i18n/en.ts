@@ -1,5 +1,7 @@
 /** English. Keys match zh-CN.ts one for one; a unit test checks they are identical. */
+import roomTexts from './room.en'
 import caseTexts, { caseErrors } from './cases.en'
+import mediatorTexts, { mediatorErrors } from './mediators.en'
 
 export default {
   app: {
@@ -305,8 +307,11 @@ export default {
     mobileChanged: 'Mobile number changed and verified.',
   },
   ...caseTexts,
+  ...mediatorTexts,
+  ...roomTexts,
   errors: {
     ...caseErrors,
+    ...mediatorErrors,
     network: 'Cannot reach the server. Check your connection and try again.',
     server: 'The server could not handle the request; nothing was saved. Please try again later.',
     unauthenticated: 'Your session has ended. Please sign in again.',

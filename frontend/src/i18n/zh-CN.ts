@@ -1,5 +1,7 @@
 /** 简体中文（默认语言）。键与 en.ts 一一对应，单元测试会检查两者完全一致。 */
+import roomTexts from './room.zh-CN'
 import caseTexts, { caseErrors } from './cases.zh-CN'
+import mediatorTexts, { mediatorErrors } from './mediators.zh-CN'
 
 export default {
   app: {
@@ -302,8 +304,11 @@ export default {
     mobileChanged: '手机号码已更换并验证。',
   },
   ...caseTexts,
+  ...mediatorTexts,
+  ...roomTexts,
   errors: {
     ...caseErrors,
+    ...mediatorErrors,
     network: '无法连接服务器，请检查网络后重试。',
     server: '服务器暂时无法处理请求，未保存任何内容，请稍后重试。',
     unauthenticated: '登录已失效，请重新登录。',

@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'reset-password', name: 'reset-password', component: () => import('@/views/ResetPasswordView.vue'), meta: { title: 'reset.title' } },
       { path: 'progress', name: 'progress', component: () => import('@/views/cases/ProgressQueryView.vue'), meta: { title: 'progress.title' } },
       { path: 'respond/:token', name: 'respond', component: () => import('@/views/cases/RespondView.vue'), props: true, meta: { title: 'respond.title' } },
+      { path: 'roster', name: 'roster', component: () => import('@/views/mediators/RosterView.vue'), meta: { title: 'roster.title' } },
     ],
   },
   {
@@ -43,7 +44,11 @@ const routes: RouteRecordRaw[] = [
       { path: 'review', name: 'review-queue', component: () => import('@/views/cases/ReviewQueueView.vue'), meta: { auth: true, title: 'review.title', roles: ['institution_admin', 'judge', 'clerk'] } },
       { path: 'referrals/new', name: 'referral-new', component: () => import('@/views/cases/StaffIntakeView.vue'), props: { mode: 'referral' }, meta: { auth: true, title: 'referral.title', roles: ['judge', 'clerk'] } },
       { path: 'walk-ins/new', name: 'walk-in-new', component: () => import('@/views/cases/StaffIntakeView.vue'), props: { mode: 'walk-in' }, meta: { auth: true, title: 'walkIn.title', roles: ['institution_admin'] } },
+      { path: 'meetings/:id(\\d+)/room', name: 'meeting-room', component: () => import('@/views/meetings/RoomView.vue'), props: true, meta: { auth: true, title: 'room.title' } },
       { path: 'account', name: 'account', component: () => import('@/views/workspace/AccountView.vue'), meta: { auth: true, title: 'account.title' } },
+      { path: 'mediator', name: 'mediator-workspace', component: () => import('@/views/mediators/MediatorWorkspaceView.vue'), meta: { auth: true, title: 'mediatorWs.title', roles: ['mediator'] } },
+      { path: 'institution/mediators', name: 'institution-mediators', component: () => import('@/views/institution/InstitutionMediatorsView.vue'), meta: { auth: true, title: 'mediatorAdmin.title', roles: ['institution_admin'] } },
+      { path: 'institution/assignment-queue', name: 'assignment-queue', component: () => import('@/views/institution/AssignmentQueueView.vue'), meta: { auth: true, title: 'assignQueue.title', roles: ['institution_admin'] } },
     ],
   },
   {

@@ -19,6 +19,9 @@ export const MENU: readonly MenuItem[] = [
   { route: 'review-queue', roles: ['institution_admin', 'judge', 'clerk'], label: 'caseMenu.review', icon: 'review' },
   { route: 'referral-new', roles: ['judge', 'clerk'], label: 'caseMenu.refer', icon: 'refer' },
   { route: 'walk-in-new', roles: ['institution_admin'], label: 'caseMenu.walkIn', icon: 'walkIn' },
+  { route: 'mediator-workspace', roles: ['mediator'], label: 'mediatorWs.menu', icon: 'review' },
+  { route: 'institution-mediators', roles: ['institution_admin'], label: 'mediatorAdmin.menu', icon: 'account' },
+  { route: 'assignment-queue', roles: ['institution_admin'], label: 'assignQueue.menu', icon: 'refer' },
   { route: 'account', roles: 'all', label: 'workspace.menu.account', icon: 'account' },
 ]
 

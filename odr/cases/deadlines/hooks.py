@@ -38,7 +38,6 @@ from odr.cases.deadlines.notices import (
     case_organisers,
     case_parties_and_agents,
     deadline_context,
-    notify_users,
 )
 from odr.cases.deadlines.service import (
     DeadlineKind,
@@ -66,6 +65,7 @@ from odr.cases.models import (
 )
 from odr.cases.transitions import TransitionContext, Who, add_event, on_transition, transition
 from odr.db.uow import UnitOfWork
+from odr.notify.service import notify_users
 from odr.settings import Settings
 
 if TYPE_CHECKING:

@@ -7,17 +7,15 @@ date and recipient, so a retried sweep never sends one twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from odr.accounts.models import Membership, Role, User
+from odr.accounts.models import Membership, Role
 from odr.cases.models import Case, Deadline
 from odr.cases.transitions import participant_user_ids
 from odr.db.uow import UnitOfWork
 from odr.notify.messages import Channel
-from odr.notify.service import queue_for_user
 from odr.notify.templates import catalogue
 
 if TYPE_CHECKING:
@@ -64,35 +62,6 @@ def deadline_context(case: Case, deadline: Deadline) -> dict[str, Any]:
         "deadline": deadline_value(deadline.kind),
         "last_day": deadline.last_day.isoformat(),  # the period ends at 24:00 of this day
     }
-
-
-async def notify_users(
-    uow: UnitOfWork,
-    services: Services,
-    user_ids: Iterable[int],
-    *,
-    template: str,
-    context: dict[str, Any],
-    key: str,
-) -> int:
-    """Queue ``template`` to each active user of ``user_ids``; returns how many were queued."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return 0
-    users = (
-        await uow.session.execute(
-            select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)
-        )
-    ).scalars().all()
-    sent = 0
-    for user in users:
-        queued = await queue_for_user(
-            uow, services.clock, user, template=template,
-            context={**context, "name": user.real_name}, channels=CHANNELS,
-            idempotency_key=f"{key}:u{user.id}",
-        )
-        sent += bool(queued)
-    return sent
 
 
 def reminder_key(deadline: Deadline) -> str:

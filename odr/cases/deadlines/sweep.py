@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from odr.calendar.periods import RestCalendar, end_of_day
 from odr.calendar.store import load_rest_calendar
-from odr.cases.deadlines.notices import case_everyone, deadline_context, notify_users, reminder_key
+from odr.cases.deadlines.notices import case_everyone, deadline_context, reminder_key
 from odr.cases.deadlines.service import (
     describe,
     event_visibility,
@@ -40,6 +40,7 @@ from odr.cases.models import Case, Deadline, DeadlineStatus, EventVisibility
 from odr.cases.transitions import Who, add_event
 from odr.db.uow import UnitOfWork
 from odr.errors import Conflict
+from odr.notify.service import notify_users
 
 if TYPE_CHECKING:
     from odr.services import Services

@@ -19,6 +19,7 @@ from odr.accounts.models import User
 from odr.cases.intake.money import fen_to_cny
 from odr.cases.intake.review import AWAITING_REVIEW, review_view
 from odr.cases.lifecycle import STATUS_LABELS_ZH, CaseStatus, allowed_events
+from odr.cases.messages.audience import acting_for
 from odr.cases.models import Case, CaseParty
 from odr.db.uow import UnitOfWork
 from odr.errors import NotFound
@@ -51,6 +52,7 @@ class PartyOut(BaseModel):
     address: str
     legal_representative: str | None
     linked: bool  # a verified user has taken this party's place
+    mine: bool  # the viewer is this party, or acts for it as its agent ("you" on the page)
 
 
 class CaseDetail(BaseModel):
@@ -71,6 +73,7 @@ class CaseDetail(BaseModel):
     court_id: int | None
     institution: OrgRef | None
     preferred_institution: OrgRef | None
+    proposed_institution: OrgRef | None  # no preference: the institution routing proposed
     court: OrgRef | None
     mediator: PersonRef | None
     parties: list[PartyOut]
@@ -114,7 +117,12 @@ async def case_detail(uow: UnitOfWork, actor: Actor, case_id: int, now: datetime
         await session.get(Institution, case.preferred_institution_id)
         if case.preferred_institution_id else None
     )
+    proposed = (
+        await session.get(Institution, case.proposed_institution_id)
+        if case.proposed_institution_id else None
+    )
     court = await session.get(Court, case.court_id) if case.court_id else None
+    own = {a.party_id for a in await acting_for(session, case.id, actor.user_id, now)}
     mediator = await session.get(User, case.mediator_id) if case.mediator_id else None
     try:
         label = STATUS_LABELS_ZH[CaseStatus(case.status)]
@@ -126,7 +134,8 @@ async def case_detail(uow: UnitOfWork, actor: Actor, case_id: int, now: datetime
         status=case.status, status_label=label, claim_amount=fen_to_cny(case.claim_amount_fen),
         claim_amount_fen=case.claim_amount_fen, claims=case.claims, facts=case.facts,
         institution_id=case.institution_id, court_id=case.court_id,
-        institution=_org(institution), preferred_institution=_org(preferred), court=_org(court),
+        institution=_org(institution), preferred_institution=_org(preferred),
+        proposed_institution=_org(proposed), court=_org(court),
         mediator=PersonRef(id=mediator.id, name=mediator.real_name) if mediator else None,
         parties=[
             PartyOut(
@@ -134,6 +143,7 @@ async def case_detail(uow: UnitOfWork, actor: Actor, case_id: int, now: datetime
                 id_doc_number=mask_document(p.id_doc_type, p.id_doc_last4),
                 mobile=mask_mobile(p.mobile), address=p.address,
                 legal_representative=p.legal_representative, linked=p.user_id is not None,
+                mine=p.id in own,
             )
             for p in parties
         ],

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from odr.cases.intake.money import cny_to_fen
 from odr.cases.intake.numbers import allocate_case_number
-from odr.cases.intake.schemas import DisputeIn, PartyIn
+from odr.cases.intake.schemas import DisputeIn, EvidenceIn, PartyIn
 from odr.cases.lifecycle import CaseStatus
 from odr.cases.models import (
     Case,
@@ -150,12 +150,13 @@ async def blobs(uow: UnitOfWork, hashes: list[str], field_name: str) -> dict[str
 
 def add_document(
     uow: UnitOfWork, case_id: int, blob: StoredBlob, *, kind: str, title: str, side: str | None,
-    uploaded_by_id: int | None, now: datetime,
+    uploaded_by_id: int | None, now: datetime, filename: str | None = None,
 ) -> CaseDocument:
+    """A document row for ``blob``; without its original ``filename`` it is named by kind and hash."""
     ext = _EXTENSIONS.get(blob.content_type, "bin")
     doc = CaseDocument(
         case_id=case_id, version=1, kind=kind, title=title,
-        filename=f"{kind}-{blob.sha256[:12]}.{ext}", blob_sha256=blob.sha256,
+        filename=filename or f"{kind}-{blob.sha256[:12]}.{ext}", blob_sha256=blob.sha256,
         content_type=blob.content_type, size=blob.size, visibility=DocumentVisibility.ALL,
         side=side, confidential=False, uploaded_by_id=uploaded_by_id, created_at=now,
     )
@@ -163,16 +164,28 @@ def add_document(
     return doc
 
 
+def evidence_hashes(files: list[EvidenceIn | str]) -> list[str]:
+    return [f if isinstance(f, str) else f.sha256 for f in files]
+
+
 async def attach_evidence(
-    uow: UnitOfWork, case_id: int, hashes: list[str], found: dict[str, StoredBlob], *,
+    uow: UnitOfWork, case_id: int, files: list[EvidenceIn | str], found: dict[str, StoredBlob], *,
     side: str | None, uploaded_by_id: int | None, now: datetime,
 ) -> list[CaseDocument]:
-    """Evidence named at filing (``found`` from ``blobs``), each the first version of its lineage."""
-    docs = [
-        add_document(uow, case_id, found[h], kind=DocumentKind.EVIDENCE, title=f"证据{i}",
-                     side=side, uploaded_by_id=uploaded_by_id, now=now)
-        for i, h in enumerate(hashes, start=1)
-    ]
+    """Evidence named at filing (``found`` from ``blobs``), each the first version of its lineage.
+
+    A file sent with its name (``EvidenceIn``) keeps it, so the case's document
+    list shows what the applicant uploaded; a bare hash gets a generated name.
+    """
+    docs = []
+    for i, item in enumerate(files, start=1):
+        sha = item if isinstance(item, str) else item.sha256
+        named = None if isinstance(item, str) else item
+        docs.append(add_document(
+            uow, case_id, found[sha], kind=DocumentKind.EVIDENCE,
+            title=(named.title if named and named.title else f"证据{i}"), side=side,
+            uploaded_by_id=uploaded_by_id, now=now, filename=named.filename if named else None,
+        ))
     if docs:
         await uow.session.flush()
         for doc in docs:

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from odr.accounts.models import Role
 from odr.cases.intake.filing import party_row
 from odr.cases.intake.money import cny_to_fen, fen_to_cny
+from odr.cases.intake.routing import reviewing_institution, route_application
 from odr.cases.intake.schemas import AmendIn, QueueItem, QueueQuery, ReviewQueue
 from odr.cases.intake.service import institution_for
 from odr.cases.lifecycle import CaseEventKind, CaseStatus
@@ -39,9 +40,11 @@ AWAITING_REVIEW = (CaseStatus.SUBMITTED, CaseStatus.UNDER_REVIEW)
 
 
 async def review_view(uow: UnitOfWork, case: Case, now: datetime) -> CaseView:
-    """The policy view of ``case`` with the institution its applicant preferred."""
+    """The policy view of ``case`` with the institution that reviews it while it has none:
+    the one its applicant preferred, else the one routing proposed."""
     view = await case_view(uow.session, case, now)
-    return replace(view, preferred_institution_id=case.preferred_institution_id)
+    reviewer = case.preferred_institution_id or case.proposed_institution_id
+    return replace(view, preferred_institution_id=reviewer)
 
 
 async def _load(
@@ -63,6 +66,10 @@ def queue_scope(actor: Actor) -> ColumnElement[bool] | None:
         conditions.append(Case.institution_id.in_(mine))
         conditions.append(and_(Case.institution_id.is_(None),
                                Case.preferred_institution_id.in_(mine)))
+        # No preference: the institution routing proposed reviews it (odr.cases.intake.routing).
+        conditions.append(and_(Case.institution_id.is_(None),
+                               Case.preferred_institution_id.is_(None),
+                               Case.proposed_institution_id.in_(mine)))
     if actor.role in (Role.JUDGE, Role.CLERK) and actor.court_ids:
         conditions.append(Case.court_id.in_(sorted(actor.court_ids)))
     if not conditions:
@@ -97,7 +104,7 @@ async def review_queue(services: Services, actor: Actor, query: QueueQuery) -> R
             applicants=names.get((c.id, Side.APPLICANT), []),
             respondents=names.get((c.id, Side.RESPONDENT), []),
             institution_id=c.institution_id, preferred_institution_id=c.preferred_institution_id,
-            court_id=c.court_id, submitted_at=c.submitted_at,
+            proposed_institution_id=c.proposed_institution_id, court_id=c.court_id, submitted_at=c.submitted_at,
         )
         for c in cases
     ]
@@ -121,7 +128,7 @@ async def accept(services: Services, actor: Actor, case_id: int) -> Case:
         case.accepted_at = services.clock.now()  # before the transition: its hooks read it
         await transition(uow, services, case, CaseEventKind.ACCEPT, Who.of(actor))
         if actor.role == Role.INSTITUTION_ADMIN:
-            institution_id = case.institution_id or case.preferred_institution_id
+            institution_id = reviewing_institution(case)
             if institution_id is not None:
                 case.institution_id = institution_id
                 await transition(uow, services, case, CaseEventKind.ASSIGN_INSTITUTION,
@@ -184,6 +191,8 @@ async def amend(services: Services, actor: Actor, case_id: int, body: AmendIn) -
         if body.respondents is not None:
             await _replace_respondents(uow, services, case, body, now)
             changed.append("respondents")
+        if "preferred_institution_id" in changed or "category" in changed:
+            await route_application(uow, services, case)  # the choice wins; else propose again
         case.updated_at = now
         await add_event(uow, services, case, "application_amended", Who.of(actor),
                         data={"fields": changed})

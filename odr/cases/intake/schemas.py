@@ -21,9 +21,11 @@ from odr.accounts.identity import (
     normalize_mobile,
 )
 from odr.accounts.models import IdDocType
+from odr.cases.documents.names import check_filename
 from odr.cases.intake.money import amount_problem
 from odr.cases.models import AgentScope, PartyKind, Procedure
 from odr.categories import DisputeCategory
+from odr.errors import OdrError, ValidationFailed
 from odr.http.api import StrictModel
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -123,12 +125,33 @@ def _no_repeated_party(parties: list[PartyIn]) -> None:
         seen.add(key)
 
 
+class EvidenceIn(StrictModel):
+    """A file uploaded with POST /api/v1/files, named as the user chose it."""
+
+    sha256: str = Field(pattern=SHA256_PATTERN)
+    filename: str = Field(min_length=1, max_length=255, description="the file's original name")
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        try:
+            return check_filename(value)
+        except OdrError as err:
+            raise ValueError(err.message) from None
+
+
 class CaseIn(DisputeIn):
     applicants: list[PartyIn] = Field(min_length=1, max_length=MAX_PARTIES_PER_SIDE)
     respondents: list[PartyIn] = Field(min_length=1, max_length=MAX_PARTIES_PER_SIDE)
+    evidence: list[EvidenceIn] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE,
+        description="evidence files with their original names (preferred over evidence_sha256s)",
+    )
     evidence_sha256s: list[str] = Field(
         default_factory=list, max_length=MAX_EVIDENCE,
-        description="files uploaded with POST /api/v1/files, attached as evidence",
+        description="files uploaded with POST /api/v1/files, attached as evidence (named by "
+        "kind and hash; send `evidence` to keep the original file names)",
     )
 
     @field_validator("evidence_sha256s")
@@ -143,6 +166,16 @@ class CaseIn(DisputeIn):
     def _parties_once(self) -> Self:
         _no_repeated_party([*self.applicants, *self.respondents])
         return self
+
+    def evidence_files(self) -> list[EvidenceIn | str]:
+        """Every evidence file once, in the order sent: named ones first, then bare hashes."""
+        named = {e.sha256: e for e in self.evidence}
+        files: list[EvidenceIn | str] = list(named.values())
+        files += [sha for sha in self.evidence_sha256s if sha not in named]
+        if len(files) > MAX_EVIDENCE:
+            raise ValidationFailed(f"at most {MAX_EVIDENCE} evidence files",
+                                   details=[{"field": "evidence"}])
+        return files
 
 
 class AgentFilingIn(StrictModel):
@@ -250,6 +283,7 @@ class QueueItem(BaseModel):
     respondents: list[str]
     institution_id: int | None
     preferred_institution_id: int | None
+    proposed_institution_id: int | None  # no preference: the institution routing proposed
     court_id: int | None
     submitted_at: datetime | None
 

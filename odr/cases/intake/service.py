@@ -36,10 +36,12 @@ from odr.cases.intake.filing import (
     add_online_consents,
     attach_evidence,
     blobs,
+    evidence_hashes,
     write_case,
 )
 from odr.cases.intake.notice import current_notice, require_current_notice
 from odr.cases.intake.numbers import number_scope
+from odr.cases.intake.routing import route_application
 from odr.cases.intake.schemas import ApplicationIn, CaseRef, ReferralIn, WalkInIn
 from odr.cases.models import (
     AgentAuthorization,
@@ -50,6 +52,7 @@ from odr.cases.models import (
     DocumentKind,
     Side,
 )
+from odr.cases.parties.coapplicants import join_co_applicants
 from odr.cases.transitions import Who, add_event
 from odr.db.uow import UnitOfWork
 from odr.errors import BadRequest, Forbidden, ValidationFailed
@@ -192,7 +195,8 @@ async def file_application(
                 uow, body.preferred_institution_id, category=body.category,
                 field="preferred_institution_id",
             )
-        evidence = await blobs(uow, body.evidence_sha256s, "evidence_sha256s")
+        files = body.evidence_files()
+        evidence = await blobs(uow, evidence_hashes(files), "evidence")
         poa: dict[str, StoredBlob] = {}
         user = await uow.session.get(User, actor.user_id)
         if user is None:
@@ -228,10 +232,16 @@ async def file_application(
             await _agent_for(uow, written, body, user, poa, now)
         add_online_consents(uow, case.id, written.applicants, channel="web",
                             by_user_id=user.id, notice_version=notice_version, now=now)
-        await attach_evidence(uow, case.id, body.evidence_sha256s, evidence, side=Side.APPLICANT,
+        await attach_evidence(uow, case.id, files, evidence, side=Side.APPLICANT,
                               uploaded_by_id=user.id, now=now)
         await _filed_event(uow, services, case, actor, by_agent=body.agent is not None,
                            notice_version=notice_version)
+        await route_application(uow, services, case)  # no preference: an institution reviews it
+        await join_co_applicants(
+            uow, services, case,
+            [(p, body.applicants[i].id_doc_number) for i, p in enumerate(written.applicants)],
+            filer=user.real_name, who=Who.of(actor),
+        )
         return case
 
     return await create_once(services, actor, key, create)
@@ -289,7 +299,8 @@ async def refer_case(services: Services, actor: Actor, body: ReferralIn, key: st
             raise Forbidden(f"court {court_id} does not exist")
         inst = await institution_for(uow, body.institution_id, category=None,
                                      field="institution_id")
-        evidence = await blobs(uow, body.evidence_sha256s, "evidence_sha256s")
+        files = body.evidence_files()
+        evidence = await blobs(uow, evidence_hashes(files), "evidence")
         written = await write_case(uow, services, Draft(
             channel=body.channel, dispute=body, applicants=body.applicants,
             respondents=body.respondents, number_scope=number_scope(inst.code, court.code),
@@ -297,7 +308,7 @@ async def refer_case(services: Services, actor: Actor, body: ReferralIn, key: st
             court_id=court.id, procedure=body.procedure, court_case_number=body.court_case_number,
         ))
         case = written.case
-        await attach_evidence(uow, case.id, body.evidence_sha256s, evidence, side=None,
+        await attach_evidence(uow, case.id, files, evidence, side=None,
                               uploaded_by_id=actor.user_id, now=services.clock.now())
         await _filed_event(uow, services, case, actor, court_id=court.id,
                            institution_id=inst.id, court_case_number=body.court_case_number)
@@ -320,7 +331,8 @@ async def register_walk_in(
             )
         institution_id = _membership(body.institution_id, actor.institution_ids, "institution")
         inst = await institution_for(uow, institution_id, category=None, field="institution_id")
-        evidence = await blobs(uow, body.evidence_sha256s, "evidence_sha256s")
+        files = body.evidence_files()
+        evidence = await blobs(uow, evidence_hashes(files), "evidence")
         now = services.clock.now()
         written = await write_case(uow, services, Draft(
             channel=CaseChannel.WALK_IN, dispute=body, applicants=body.applicants,
@@ -331,7 +343,7 @@ async def register_walk_in(
         add_online_consents(uow, case.id, written.applicants, channel="in_person",
                             by_user_id=actor.user_id,
                             notice_version=current_notice().version, now=now)
-        await attach_evidence(uow, case.id, body.evidence_sha256s, evidence,
+        await attach_evidence(uow, case.id, files, evidence,
                               side=Side.APPLICANT, uploaded_by_id=actor.user_id, now=now)
         await _filed_event(uow, services, case, actor, institution_id=inst.id)
         return case

@@ -6,20 +6,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from odr.cases.messages.audience import thread_view
-from odr.cases.messages.models import MessageThread
+from odr.cases.messages.access import readable_thread
 from odr.cases.messages.schemas import MessageCreate, ThreadCreate, ThreadDetail, ThreadList
 from odr.cases.messages.service import add_message, open_thread
+from odr.cases.messages.uploads import routes as upload_routes
 from odr.cases.messages.views import thread_detail, visible_threads
 from odr.cases.models import Case
 from odr.cases.queries import case_view
 from odr.cases.transitions import load_case_for_update
-from odr.db.uow import UnitOfWork
 from odr.errors import NotFound
 from odr.http.api import endpoint, ok, services_of
-from odr.policy import Actor, Permission, ThreadView, authorize, decide
-
-NO_THREAD = "no such thread"
+from odr.policy import Actor, Permission, authorize
 
 
 @endpoint(permission=Permission.THREAD_LIST, resp=ThreadList, tags=("messages",))
@@ -40,9 +37,10 @@ async def list_threads(request: Request, actor: Actor) -> Response:
 @endpoint(permission=Permission.THREAD_CREATE, json=ThreadCreate, resp=ThreadDetail, status=201,
           tags=("messages",))
 async def create_thread(request: Request, actor: Actor, json: ThreadCreate) -> Response:
-    """A party (or its agent) writes to the mediator, judge, institution or court, or complains.
+    """A party (or its agent) writes to the mediator, judge, institution or court, or complains;
+    the case's mediator, institution admin, judge or clerk writes to a party (`party_id`).
 
-    Only the author's side and the addressed staff can read it — never the other
+    Only the author's side (the party written to's side, for staff) and the addressed staff can read it — never the other
     side (L11). A reply deadline starts (messages 2, complaints 5 working days by
     default); a repeated complaint on the same matter is flagged for supervision.
     """
@@ -57,36 +55,11 @@ async def create_thread(request: Request, actor: Actor, json: ThreadCreate) -> R
     return ok(detail, 201)
 
 
-async def _readable(
-    uow: UnitOfWork, request: Request, actor: Actor, permission: Permission, *, lock: bool
-) -> tuple[Case, MessageThread, ThreadView]:
-    """The thread, its case and view; 404 for a thread the caller may not read (L11: not even
-    whether it exists)."""
-    services = services_of(request)
-    thread = await uow.session.get(MessageThread, request.path_params["thread_id"])
-    if thread is None:
-        raise NotFound(NO_THREAD)
-    if lock:
-        case = await load_case_for_update(uow, thread.case_id)
-        await uow.session.refresh(thread)  # read again under the case lock
-    else:
-        found = await uow.session.get(Case, thread.case_id)
-        if found is None:
-            raise NotFound(NO_THREAD)
-        case = found
-    now = services.clock.now()
-    tview = await thread_view(uow.session, await case_view(uow.session, case, now), thread, now)
-    if not decide(actor, permission, tview):
-        raise NotFound(NO_THREAD)
-    authorize(actor, permission, tview)
-    return case, thread, tview
-
-
 @endpoint(permission=Permission.THREAD_READ, resp=ThreadDetail, tags=("messages",))
 async def get_thread(request: Request, actor: Actor) -> Response:
     services = services_of(request)
     async with services.db.reader() as uow:
-        _case, thread, tview = await _readable(uow, request, actor, Permission.THREAD_READ,
+        _case, thread, tview = await readable_thread(uow, request, actor, Permission.THREAD_READ,
                                                lock=False)
         detail = await thread_detail(uow.session, thread, tview.case, actor)
     return ok(detail)
@@ -98,7 +71,7 @@ async def post_message(request: Request, actor: Actor, json: MessageCreate) -> R
     """Add a message: staff answering closes the reply deadline; the side writing again restarts it."""
     services = services_of(request)
     async with services.db.uow() as uow:
-        case, thread, tview = await _readable(uow, request, actor, Permission.THREAD_REPLY,
+        case, thread, tview = await readable_thread(uow, request, actor, Permission.THREAD_REPLY,
                                               lock=True)
         await add_message(uow, services, case, tview, thread, actor, json)
         detail = await thread_detail(uow.session, thread, tview.case, actor)
@@ -110,4 +83,5 @@ routes = [
     Route("/api/v1/cases/{case_id:int}/threads", create_thread, methods=["POST"]),
     Route("/api/v1/threads/{thread_id:int}", get_thread, methods=["GET"]),
     Route("/api/v1/threads/{thread_id:int}/messages", post_message, methods=["POST"]),
+    *upload_routes,
 ]

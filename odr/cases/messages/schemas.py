@@ -14,8 +14,15 @@ MAX_ATTACHMENTS = 20
 
 
 class ThreadCreate(StrictModel):
+    """A party writes ``to`` the case's staff; staff write to one party (``party_id``).
+
+    Staff threads are messages only; their ``to`` is the writer's own group
+    (mediator, institution, judge), by default the one the writer belongs to.
+    """
+
     kind: ThreadKind = ThreadKind.MESSAGE
-    to: Addressee
+    to: Addressee | None = None
+    party_id: int | None = Field(default=None, description="staff only: the party written to")
     about: ComplaintAbout | None = None  # complaints: the mediator, or the service
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=MAX_BODY)
@@ -33,6 +40,7 @@ class AttachmentOut(BaseModel):
     filename: str
     content_type: str
     size: int
+    content_url: str  # downloads through the thread (its readers only)
 
 
 class MessageOut(BaseModel):

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from odr.accounts.models import User
 from odr.cases.messages.attachments import checked_attachments, party_may_attach, staff_may_attach
-from odr.cases.messages.audience import ActingFor, acting_for, staff_user_ids
+from odr.cases.messages.audience import ActingFor, acting_for, side_user_ids, staff_user_ids
 from odr.cases.messages.complaints import earlier_complaint
 from odr.cases.messages.models import (
     Addressee,
@@ -35,11 +35,21 @@ from odr.cases.messages.models import (
 from odr.cases.messages.notices import notify
 from odr.cases.messages.replies import close_reply_deadline, open_reply_deadline
 from odr.cases.messages.schemas import MessageCreate, ThreadCreate
-from odr.cases.models import Case, CaseDocument, EventVisibility
+from odr.cases.models import Case, CaseDocument, CaseParty, EventVisibility
 from odr.cases.transitions import Who, add_event
 from odr.db.uow import UnitOfWork
 from odr.errors import Conflict, Forbidden, ValidationFailed
-from odr.policy import Actor, CaseView, ThreadView, is_thread_staff
+from odr.policy import (
+    Actor,
+    CaseView,
+    ThreadView,
+    acts_for_party,
+    is_case_mediator,
+    is_case_staff,
+    is_court_staff,
+    is_institution_staff,
+    is_thread_staff,
+)
 
 if TYPE_CHECKING:
     from odr.services import Services
@@ -77,6 +87,16 @@ def _check_request(case: Case, req: ThreadCreate) -> None:
         raise ValidationFailed(
             "only a complaint has an 'about'", code="invalid_message",
             details=[{"field": "about", "message": "only for complaints"}],
+        )
+    if req.to is None:
+        raise ValidationFailed(
+            "say who you write to: the mediator, the judge, the institution or the court",
+            code="invalid_addressee", details=[{"field": "to", "message": "required"}],
+        )
+    if req.party_id is not None:
+        raise ValidationFailed(
+            "a party writes to the case's staff; party_id is for staff writing to a party",
+            code="invalid_message", details=[{"field": "party_id", "message": "staff only"}],
         )
     missing = {
         Addressee.MEDIATOR: case.mediator_id is None,
@@ -138,12 +158,87 @@ def _event_data(thread: MessageThread, message: ThreadMessage, docs: list[CaseDo
     }
 
 
+def staff_groups(actor: Actor, view: CaseView) -> list[Addressee]:
+    """The addressee groups ``actor`` answers for in this case (mediator, institution, judge)."""
+    groups: list[Addressee] = []
+    if is_case_mediator(actor, view):
+        groups.append(Addressee.MEDIATOR)
+    if is_institution_staff(actor, view):
+        groups.append(Addressee.INSTITUTION)
+    if is_court_staff(actor, view):
+        groups.append(Addressee.JUDGE)
+    return groups
+
+
+async def open_staff_thread(
+    uow: UnitOfWork, services: Services, case: Case, view: CaseView, actor: Actor,
+    req: ThreadCreate,
+) -> MessageThread:
+    """Staff write to one party: the thread belongs to that party's side and the writer's group.
+
+    The whole side (the party, its co-parties and agents) reads it, never the
+    other side (L11). Staff wrote last, so no reply deadline runs until the
+    side answers; then it does, as in a thread the side opened.
+    """
+    if req.kind != ThreadKind.MESSAGE:
+        raise ValidationFailed(
+            "staff write messages; complaints are the parties'", code="invalid_message",
+            details=[{"field": "kind", "message": "message"}],
+        )
+    if req.about is not None:
+        raise ValidationFailed("only a complaint has an 'about'", code="invalid_message",
+                               details=[{"field": "about", "message": "only for complaints"}])
+    groups = staff_groups(actor, view)
+    if req.to is not None and req.to not in groups:
+        raise ValidationFailed(
+            f"you write for your own role in this case: {', '.join(groups)}",
+            code="invalid_addressee", details=[{"field": "to", "message": ", ".join(groups)}],
+        )
+    addressee = req.to or groups[0]
+    party = await uow.session.get(CaseParty, req.party_id) if req.party_id is not None else None
+    if party is None or party.case_id != case.id:
+        raise ValidationFailed(
+            "name the party you write to (party_id, a party of this case)", code="invalid_party",
+            details=[{"field": "party_id", "message": "a party of this case"}],
+        )
+    docs = await checked_attachments(uow.session, case.id, req.attachment_ids,
+                                     lambda d: staff_may_attach(d, party.side))
+    assert actor.user_id is not None
+    now = services.clock.now()
+    thread = MessageThread(
+        case_id=case.id, kind=ThreadKind.MESSAGE, addressee=addressee, about=None,
+        target_user_id=None, subject=req.subject, side=party.side, party_id=party.id,
+        author_id=actor.user_id, status=ThreadStatus.ANSWERED, supervision=False,
+        last_message_at=now, created_at=now,
+    )
+    uow.session.add(thread)
+    await uow.session.flush()
+    label = await _author_label(uow.session, actor, str(actor.role))
+    message = await _save_message(uow, services, thread, actor, label, req.body, docs,
+                                  from_staff=True)
+    await add_event(uow, services, case, event_kind(thread, "opened"), Who.of(actor),
+                    data={**_event_data(thread, message, docs), "party_id": party.id},
+                    visibility=EventVisibility.STAFF)
+    readers = await side_user_ids(uow.session, case.id, party.side, now)
+    await notify(uow, services, readers, template="thread_new_message",
+                 context={"case_number": case.number, "thread_kind": thread.kind},
+                 key=f"thread:{thread.id}:message:{message.id}")
+    return thread
+
+
 async def open_thread(
     uow: UnitOfWork, services: Services, case: Case, view: CaseView, actor: Actor,
     req: ThreadCreate,
 ) -> MessageThread:
-    """A party's side writes to the case's staff: a thread, its first message, a reply deadline."""
+    """A party's side writes to the case's staff: a thread, its first message, a reply deadline.
+
+    The case's staff (not acting for a party) open a thread to a party instead
+    (``open_staff_thread``).
+    """
+    if not acts_for_party(actor, view) and is_case_staff(actor, view):
+        return await open_staff_thread(uow, services, case, view, actor, req)
     _check_request(case, req)
+    assert req.to is not None
     now = services.clock.now()
     party = _side_of(view, actor, await acting_for(uow.session, case.id, actor.user_id, now))
     docs = await checked_attachments(

@@ -109,6 +109,7 @@ async def thread_detail(
             attached.setdefault(message_id, []).append(AttachmentOut(
                 document_id=doc.id, title=doc.title, filename=doc.filename,
                 content_type=doc.content_type, size=doc.size,
+                content_url=f"/api/v1/threads/{thread.id}/attachments/{doc.id}",
             ))
     due = (await _reply_due(session, [thread.id])).get(thread.id)
     base = thread_out(thread, due, supervision_visible=sees_supervision(actor, view))

@@ -223,6 +223,7 @@ def _refuse_unusable(invitation: RespondentInvitation, case: Case, now: datetime
 
 @dataclass(frozen=True)
 class InvitationSummary:
+    side: str  # respondent (asked whether it agrees, L8) or applicant (a co-applicant joins)
     case_number: str
     applicant_names: list[str]
     category: str
@@ -251,6 +252,7 @@ async def invitation_summary(services: Services, token: str, address: str) -> In
     _refuse_unusable(invitation, case, services.clock.now())
     async with services.db.reader() as reader:
         applicants = await _party_names(reader.session, case.id, Side.APPLICANT)
+        party = await reader.session.get(CaseParty, invitation.party_id)
         deadline = (await reader.session.execute(
             select(Deadline).where(
                 Deadline.case_id == case.id, Deadline.kind == REPLY_KIND,
@@ -259,7 +261,7 @@ async def invitation_summary(services: Services, token: str, address: str) -> In
         )).scalar_one_or_none()
     last_day = deadline.last_day if deadline else invitation.expires_at.date()
     return InvitationSummary(
-        case_number=case.number, applicant_names=applicants, category=case.category,
+        side=party.side if party else Side.RESPONDENT, case_number=case.number, applicant_names=applicants, category=case.category,
         claim_amount_fen=case.claim_amount_fen, due_at=invitation.expires_at, last_day=last_day,
         notice_version=current_notice().version,
     )
@@ -269,6 +271,7 @@ async def invitation_summary(services: Services, token: str, address: str) -> In
 class Claimed:
     case_id: int
     party_id: int
+    side: str = Side.RESPONDENT
 
 
 def _user_is_party(services: Services, user: User, party: CaseParty) -> bool:
@@ -301,7 +304,7 @@ async def claim(services: Services, actor: Actor, token: str, address: str) -> C
         party = await session.get(CaseParty, invitation.party_id)
         assert user is not None and party is not None
         if user.role != Role.PARTY:
-            raise Forbidden("sign in with a party account to answer as a respondent",
+            raise Forbidden("sign in with a party account to take the party's place",
                             code="not_a_party_account")
         if not _user_is_party(services, user, party):
             mismatch = (user.id, party.id)
@@ -309,25 +312,29 @@ async def claim(services: Services, actor: Actor, token: str, address: str) -> C
             raise Conflict("another account already answers for this respondent",
                            code="party_already_linked")
         else:
+            # A respondent's link (L8), or a co-applicant's (odr.cases.parties.coapplicants).
+            role = CaseRole.APPLICANT if party.side == Side.APPLICANT else CaseRole.RESPONDENT
             taken = (await session.execute(select(CaseParticipant).where(
                 CaseParticipant.case_id == case.id, CaseParticipant.user_id == user.id,
-                CaseParticipant.role == CaseRole.RESPONDENT,
+                CaseParticipant.role == role,
             ))).scalar_one_or_none()
             if taken is not None:
-                raise Conflict("your account already answers for another respondent of this case",
-                               code="already_respondent")
+                raise Conflict(f"your account already stands for another {role} of this case",
+                               code=f"already_{role}")
             party.user_id = user.id
             session.add(CaseParticipant(
-                case_id=case.id, user_id=user.id, role=CaseRole.RESPONDENT, party_id=party.id,
-                created_at=now,
+                case_id=case.id, user_id=user.id, role=role, party_id=party.id, created_at=now,
             ))
             invitation.claimed_at = now
             invitation.claimed_by_id = user.id
+            if role == CaseRole.APPLICANT:
+                invitation.closed_at = now  # nothing to answer: the applicants consented at filing
             await session.flush()
-            await add_event(uow, services, case, "respondent_joined", Who.of(actor), data={
+            event = "co_applicant_joined" if role == CaseRole.APPLICANT else "respondent_joined"
+            await add_event(uow, services, case, event, Who.of(actor), data={
                 "invitation_id": invitation.id, "party_id": party.id,
             })
-            return Claimed(case_id=case.id, party_id=party.id)
+            return Claimed(case_id=case.id, party_id=party.id, side=party.side)
     # Outside the refused transaction: the attempt itself is worth an audit line.
     assert mismatch is not None
     async with services.db.uow() as uow:
@@ -355,9 +362,11 @@ async def awaiting_answer(session: AsyncSession, case_id: int, party_id: int) ->
 
 async def awaiting_parties(session: AsyncSession, case_id: int) -> list[int]:
     """The respondent parties with an open, unanswered invitation (for the case page)."""
-    return list((await session.execute(select(RespondentInvitation.party_id).where(
+    return list((await session.execute(select(RespondentInvitation.party_id).join(
+        CaseParty, CaseParty.id == RespondentInvitation.party_id,
+    ).where(
         RespondentInvitation.case_id == case_id, RespondentInvitation.answer.is_(None),
-        RespondentInvitation.closed_at.is_(None),
+        RespondentInvitation.closed_at.is_(None), CaseParty.side == Side.RESPONDENT,
     ).order_by(RespondentInvitation.party_id))).scalars())
 
 

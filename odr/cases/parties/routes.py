@@ -33,6 +33,7 @@ def _address(request: Request) -> str:
 class InvitationOut(BaseModel):
     """What an invitation link shows before anyone signs in (L3: no restricted content)."""
 
+    side: str = Field(description="respondent: asked to agree (L8); applicant: a co-applicant joins")
     case_number: str
     applicant_names: list[str]
     category: str
@@ -54,15 +55,17 @@ async def get_invitation(request: Request, _actor: Actor) -> Response:
 class ClaimOut(BaseModel):
     case_id: int
     party_id: int
+    side: str  # respondent: answer next (L8); applicant: nothing to answer
 
 
 @endpoint(permission=Permission.INVITATION_CLAIM, resp=ClaimOut, tags=TAGS)
 async def claim_invitation(request: Request, actor: Actor) -> Response:
-    """A verified user whose ID document is the respondent's becomes that respondent (L2)."""
+    """A verified user whose ID document is the party's takes its place (L2): a respondent
+    (who answers next, L8) or a co-applicant named at filing."""
     claimed = await invitations.claim(
         services_of(request), actor, request.path_params["token"], _address(request)
     )
-    return ok(ClaimOut(case_id=claimed.case_id, party_id=claimed.party_id))
+    return ok(ClaimOut(case_id=claimed.case_id, party_id=claimed.party_id, side=claimed.side))
 
 
 class AnswerIn(StrictModel):

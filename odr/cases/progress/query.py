@@ -22,9 +22,9 @@ from odr.audit.chain import record
 from odr.cases.lifecycle import STATUS_LABELS_ZH, CaseStatus
 from odr.cases.models import Case, CaseParty
 from odr.cases.progress.passwords import query_password_matches
-from odr.cases.progress.sessions import next_session_at
 from odr.cases.progress.throttle import number_key, query_block, record_attempt
 from odr.errors import NotFound
+from odr.meetings.queries import next_session_at
 from odr.orgs.models import Institution
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ async def query_progress(
                 matched = party_id
         await record_attempt(uow, services, key=key, address=address, succeeded=matched is not None)
         if case is not None and matched is not None:
-            view = await _view(uow.session, case)
+            view = await _view(uow.session, case, services.clock.now())
             await record(
                 uow, services.clock, action="case.progress_queried", actor_label=address[:64],
                 subject_type="case", subject_id=case.id,
@@ -98,7 +98,7 @@ async def query_progress(
     return view
 
 
-async def _view(session: AsyncSession, case: Case) -> ProgressView:
+async def _view(session: AsyncSession, case: Case, now: datetime) -> ProgressView:
     institution_name = None
     if case.institution_id is not None:
         institution_name = (
@@ -121,5 +121,5 @@ async def _view(session: AsyncSession, case: Case) -> ProgressView:
         closed_at=case.closed_at,
         institution_name=institution_name,
         mediator_name=mediator_name,
-        next_session_at=await next_session_at(session, case.id),
+        next_session_at=await next_session_at(session, case.id, now),
     )

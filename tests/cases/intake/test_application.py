@@ -195,6 +195,37 @@ async def test_evidence_uploaded_first_is_attached_to_the_case(
     assert all(d.lineage_id == d.id for d in docs)
 
 
+async def test_evidence_keeps_its_original_file_name_in_the_document_list(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    user = await make_user(services, "party")
+    await sign_in(client, services, user)
+    uploaded = {
+        name: (await client.post("/api/v1/files", files={"file": (name, data, mime)})).json()
+        for name, data, mime in (("借款合同（2025）.pdf", samples.pdf(), "application/pdf"),
+                                 ("转账截图.png", samples.png(), "image/png"))
+    }
+    evidence = [{"sha256": blob["sha256"], "filename": name} for name, blob in uploaded.items()]
+    evidence[1]["title"] = "银行转账记录"
+
+    response = await file(client, application(person_of(services, user), evidence=evidence))
+
+    assert response.status_code == 201, response.text
+    listed = await client.get(f"/api/v1/cases/{response.json()['id']}/documents")
+    assert listed.status_code == 200, listed.text
+    assert [(d["filename"], d["title"]) for d in listed.json()["items"]] == [
+        ("借款合同（2025）.pdf", "证据1"), ("转账截图.png", "银行转账记录")]
+    download = await client.get(listed.json()["items"][0]["content_url"])
+    assert download.status_code == 200
+    assert "filename*=UTF-8''%E5%80%9F%E6%AC%BE" in download.headers["content-disposition"]
+    # A name with folders is refused before anything is stored.
+    before = await case_count(services)
+    bad = await file(client, application(person_of(services, user), evidence=[
+        {"sha256": evidence[0]["sha256"], "filename": "../../etc/passwd"}]))
+    assert bad.status_code == 422 and "folders" in bad.text
+    assert await case_count(services) == before
+
+
 async def test_several_applicants_each_consent_and_only_the_filer_is_linked_L1(
     client: httpx.AsyncClient, services: Services
 ) -> None:

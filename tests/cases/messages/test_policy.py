@@ -70,10 +70,12 @@ def test_timeline_and_thread_list_are_for_participants_and_staff_L3(
 
 @pytest.mark.parametrize("status", [CaseStatus.SUBMITTED, CaseStatus.IN_MEDIATION,
                                     CaseStatus.WITHDRAWN])
-def test_only_the_parties_side_opens_threads(status: str) -> None:
+def test_the_parties_side_and_the_case_staff_open_threads(status: str) -> None:
+    """A party writes to staff; the mediator, institution admin, judge or clerk of the case
+    writes to a party. Other cases' staff, read-only agents and the platform admin do not."""
     got = {name for name, actor in ACTORS.items()
            if decide(actor, Permission.THREAD_CREATE, case(status))}
-    assert got == PARTY_SIDE
+    assert got == PARTY_SIDE | STAFF
 
 
 @pytest.mark.parametrize("status,open_", [
@@ -107,6 +109,10 @@ THREAD_TABLE = [
      APPLICANT_SIDE | {"judge of this court", "clerk of this court"}),
     (thread("institution", kind="complaint"), APPLICANT_SIDE | {"admin of this institution"}),
     (thread("mediator", side="respondent"), {"respondent", "assigned mediator"}),
+    # Threads staff open to a party: that party's side and the writer's group.
+    (thread("judge", side="respondent"),
+     {"respondent", "judge of this court", "clerk of this court"}),
+    (thread("institution", side="respondent"), {"respondent", "admin of this institution"}),
 ]
 
 

@@ -79,7 +79,7 @@ async def test_the_link_shows_a_summary_only_L3(services: Services, client: http
     response = await client.get(f"/api/v1/invitations/{token}")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"case_number", "applicant_names", "category", "claim_amount_fen",
+    assert set(body) == {"side", "case_number", "applicant_names", "category", "claim_amount_fen",
                          "due_at", "last_day", "notice_version"}
     assert body["applicant_names"] == [world.applicant.real_name]
     assert body["notice_version"] == current_notice().version
@@ -113,7 +113,8 @@ async def test_claim_links_the_verified_user_whose_id_matches_L2(
     assert (await client.get(f"/api/v1/cases/{world.case_id}")).status_code == 403
     response = await client.post(f"/api/v1/invitations/{token}/claim")
     assert response.status_code == 200, response.text
-    assert response.json() == {"case_id": world.case_id, "party_id": world.respondent_party_id}
+    assert response.json() == {"case_id": world.case_id, "party_id": world.respondent_party_id,
+                               "side": "respondent"}
     assert (await client.get(f"/api/v1/cases/{world.case_id}")).status_code == 200
     async with services.db.reader() as uow:
         party = await uow.session.get(CaseParty, world.respondent_party_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from odr.cases.parties.scrub import REMOVED, scrub_spent_invitation_links
 from odr.notify.models import Notification
 from odr.outbox.drain import drain_until_empty
 from odr.outbox.models import OutboxMessage
+from odr.scrub import LINK_REMOVED as REMOVED
+from odr.scrub import scrub_spent_invitation_links
 from odr.services import Services
 from tests.cases.parties.support import accepted_world, as_user, invitation_token, user_with_doc
 

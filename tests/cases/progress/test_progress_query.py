@@ -10,13 +10,13 @@ from sqlalchemy import select
 from odr.audit.models import AuditEntry
 from odr.cases.lifecycle import CaseEventKind
 from odr.cases.models import Case, CaseParty
-from odr.cases.progress.sessions import next_session_at
 from odr.cases.transitions import Who, load_case_for_update, transition
 from odr.clock import ManualClock
+from odr.meetings.queries import next_session_at
 from odr.orgs.models import Institution
 from odr.services import Services
 from tests.cases.messages.support import World, add_agent, make_world, notices, party_of
-from tests.factories import make_user, sign_in
+from tests.factories import make_meeting, make_user, sign_in
 
 PROGRESS_KEYS = {
     "case_number", "status", "status_label", "submitted_at", "accepted_at",
@@ -88,17 +88,27 @@ async def test_query_shows_progress_fields_only_L3(
     assert body["institution_name"] == institution.name_zh
     assert body["mediator_name"] == world.mediator.real_name
     assert body["accepted_at"] is not None and body["closed_at"] is None
-    assert body["next_session_at"] is None  # no meetings part yet: nothing is scheduled
+    assert body["next_session_at"] is None  # nothing scheduled yet
     text = response.text
     for secret in (world.applicant.real_name, world.respondent.real_name, world.applicant.mobile,
                    case.title, str(case.claim_amount_fen)):
         assert secret not in text
 
 
-async def test_next_session_is_honestly_unknown_until_meetings_exist(services: Services) -> None:
+async def test_next_session_is_the_earliest_meeting_not_yet_over_L3(services: Services) -> None:
     world = await make_world(services)
+    now = services.clock.now()
     async with services.db.reader() as uow:
-        assert await next_session_at(uow.session, world.case.id) is None
+        assert await next_session_at(uow.session, world.case.id, now) is None
+    later = await make_meeting(services, world.case, host=world.mediator, starts_in=timedelta(days=3))
+    sooner = await make_meeting(services, world.case, host=world.mediator, starts_in=timedelta(days=1))
+    await make_meeting(services, world.case, host=world.mediator, starts_in=timedelta(hours=2),
+                       status="cancelled")
+    async with services.db.reader() as uow:
+        assert await next_session_at(uow.session, world.case.id, now) == sooner.meeting.starts_at
+        # once that one is over, the next
+        after = sooner.meeting.ends_at + timedelta(minutes=1)
+        assert await next_session_at(uow.session, world.case.id, after) == later.meeting.starts_at
 
 
 async def test_wrong_password_and_unknown_case_answer_identically_L3(
@@ -242,8 +252,9 @@ async def test_the_query_audits_a_disclosure(services: Services, client: httpx.A
 async def test_sent_passwords_do_not_stay_readable_in_stored_messages_L3(
     services: Services, clock: ManualClock
 ) -> None:
-    from odr.cases.progress.scrub import REMOVED, scrub_sent_query_passwords
     from odr.outbox.models import OutboxMessage
+    from odr.scrub import PASSWORD_REMOVED as REMOVED
+    from odr.scrub import scrub_sent_query_passwords
     from tests.support.notify import deliver_pending, sent_messages
 
     world = await accepted_world(services)

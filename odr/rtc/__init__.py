@@ -1,0 +1,1 @@
+"""WebRTC plumbing the web app owns: ICE servers and TURN credentials, the embedded coturn."""

@@ -1,0 +1,1 @@
+"""Handlers of the room's client events, one module per concern (``signaling.server`` imports them)."""

@@ -1,0 +1,32 @@
+"""The signaling benchmark runs end to end and ends with its JSON figure line.
+
+Only the shape of the output is checked: speed is never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KEYS = {"bench", "participants", "join_p50_ms", "join_p99_ms", "relay_overhead"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_signaling_bench_smoke_prints_figures_as_last_json_line() -> None:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "signaling.py"), "--smoke"],
+        capture_output=True, text=True, timeout=540, cwd=REPO,
+    )
+    assert out.returncode == 0, f"bench failed:\n{out.stdout}\n{out.stderr}"
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(figures) == KEYS
+    assert figures["bench"] == "signaling" and figures["participants"] == 40
+    for key in KEYS - {"bench", "participants"}:
+        assert isinstance(figures[key], int | float) and figures[key] > 0, (key, figures)
+    assert figures["join_p50_ms"] <= figures["join_p99_ms"]
