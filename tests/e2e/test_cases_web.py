@@ -245,6 +245,8 @@ async def test_party_files_through_the_wizard_admin_accepts_and_the_public_query
             await expect(row).to_contain_text("陈立")
             await expect(row).to_contain_text("王租户")
             await expect(row).to_contain_text("¥12,345.67")
+            await expect(row).to_contain_text(LEASING_CENTRE)  # the institution the applicant chose
+            await expect(row).to_contain_text("申请人选择")
             await staff.screenshot(path=str(screenshots / "cases-review-queue.png"), full_page=True)
             await row.get_by_role("button", name="受理").click()
             await expect(staff.get_by_text(f"已受理 {number}")).to_be_visible()
@@ -731,8 +733,7 @@ async def test_agent_reads_the_file_online_after_the_mediator_approves_and_sees_
         await staff.get_by_role("tab", name="网上阅卷").click()
         await staff.get_by_test_id("reading-approve").click()
         await expect(staff.get_by_text("已准许阅卷")).to_be_visible()
-        await lawyer.reload()
-        await lawyer.get_by_role("tab", name="网上阅卷").click()
+        await lawyer.reload()  # the address keeps the tab (?tab=reading)
         opened = lawyer.get_by_test_id("reading-open")
         await expect(opened).to_have_text("租赁合同（租赁合同.pdf）")
         await lawyer.screenshot(path=str(screenshots / "cases-file-reading.png"), full_page=True)

@@ -89,6 +89,8 @@ export interface QueueItem {
   respondents: string[]
   institution_id: number | null
   preferred_institution_id: number | null
+  /** No preference: the institution routing proposed (its admins review the case). */
+  proposed_institution_id: number | null
   court_id: number | null
   submitted_at: string | null
 }

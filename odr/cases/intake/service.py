@@ -312,6 +312,11 @@ async def refer_case(services: Services, actor: Actor, body: ReferralIn, key: st
                               uploaded_by_id=actor.user_id, now=services.clock.now())
         await _filed_event(uow, services, case, actor, court_id=court.id,
                            institution_id=inst.id, court_case_number=body.court_case_number)
+        await join_co_applicants(  # the applicants follow their case from the referral on
+            uow, services, case,
+            [(p, body.applicants[i].id_doc_number) for i, p in enumerate(written.applicants)],
+            filer=court.name_zh, who=Who.of(actor), referred=True,
+        )
         return case
 
     return await create_once(services, actor, key, create)
@@ -346,6 +351,11 @@ async def register_walk_in(
         await attach_evidence(uow, case.id, files, evidence,
                               side=Side.APPLICANT, uploaded_by_id=actor.user_id, now=now)
         await _filed_event(uow, services, case, actor, institution_id=inst.id)
+        await join_co_applicants(
+            uow, services, case,
+            [(p, body.applicants[i].id_doc_number) for i, p in enumerate(written.applicants)],
+            filer=inst.name_zh, who=Who.of(actor), referred=True,
+        )
         return case
 
     return await create_once(services, actor, key, create)

@@ -55,10 +55,16 @@ async def _account_of(
 
 async def join_co_applicants(
     uow: UnitOfWork, services: Services, case: Case, parties: list[tuple[CaseParty, str]],
-    *, filer: str, who: Who,
+    *, filer: str, who: Who, referred: bool = False,
 ) -> None:
     """Link or invite each applicant party of ``parties`` (party, its document number in clear)
-    that no user stands for yet."""
+    that no user stands for yet.
+
+    ``referred``: the case was brought by a court or an institution's desk (``filer``
+    names it), so the messages say so instead of naming a co-applicant's filing.
+    """
+    linked_template = "applicant_linked" if referred else "co_applicant_linked"
+    invitation_template = "applicant_invitation" if referred else "co_applicant_invitation"
     now = services.clock.now()
     session = uow.session
     for party, number in parties:
@@ -76,7 +82,7 @@ async def join_co_applicants(
                                         role=CaseRole.APPLICANT, party_id=party.id,
                                         created_at=now))
             await session.flush()
-            await queue_for_user(uow, services.clock, user, template="co_applicant_linked",
+            await queue_for_user(uow, services.clock, user, template=linked_template,
                                  context={**context, "name": user.real_name},
                                  idempotency_key=f"co-applicant-linked:{party.id}")
             await add_event(uow, services, case, "co_applicant_joined", who,
@@ -91,7 +97,7 @@ async def join_co_applicants(
         session.add(invitation)
         await session.flush()
         await queue_notification(uow, services.clock, NotificationRequest(
-            template="co_applicant_invitation", channel="sms", recipient=party.mobile,
+            template=invitation_template, channel="sms", recipient=party.mobile,
             context={**context, "name": party.name, "link": respond_link(services, token),
                      "due": f"{to_local(invitation.expires_at):%Y-%m-%d %H:%M}"},
         ), idempotency_key=f"respondent-invitation:{invitation.id}")  # scrubbed like a respondent's

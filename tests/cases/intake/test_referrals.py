@@ -19,7 +19,9 @@ from tests.cases.intake.support import (
     key,
     load_case,
     person,
+    person_of,
 )
+from tests.cases.parties.support import sms_messages
 from tests.factories import make_user, seeded_orgs, sign_in
 
 REFERRALS = "/api/v1/cases/referrals"
@@ -258,3 +260,45 @@ async def test_a_retried_referral_with_its_key_files_once(
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
     assert await case_count(services) == 1
+
+
+async def test_a_referral_links_its_applicant_with_an_account_and_texts_one_without(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    courts, _ = await seeded_orgs(services)
+    judge = await make_user(services, "judge", court_id=courts[0])
+    plaintiff = await make_user(services, "party")  # verified: linked at once
+    stranger = {**person(), "mobile": "13812340000"}  # no account: an SMS link to claim
+    await sign_in(client, services, judge)
+    body = referral(await institution(services, "SFCDMC"),
+                    applicants=[person_of(services, plaintiff), stranger])
+
+    response = await client.post(REFERRALS, json=body, headers=key())
+
+    assert response.status_code == 201, response.text
+    case_id = response.json()["id"]
+    (linked,) = await sms_messages(services, "applicant_linked")
+    assert linked["user_id"] == plaintiff.id and linked["context"]["filer"] == "上海金融法院"
+    (invited,) = await sms_messages(services, "applicant_invitation")
+    assert invited["recipient"] == "13812340000" and "/respond/" in invited["context"]["link"]
+    await sign_in(client, services, plaintiff)
+    mine = (await client.get("/api/v1/cases")).json()
+    assert [c["id"] for c in mine["items"]] == [case_id]
+
+
+async def test_a_walk_in_links_its_applicant_with_an_account(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await seeded_orgs(services)
+    inst = await institution(services, "SCMC")
+    admin = await make_user(services, "institution_admin", institution_id=inst)
+    visitor = await make_user(services, "party")
+    await sign_in(client, services, admin)
+
+    response = await client.post(WALK_INS, json=walk_in(applicants=[person_of(services, visitor)]),
+                                 headers=key())
+
+    assert response.status_code == 201, response.text
+    await sign_in(client, services, visitor)
+    detail = (await client.get(f"/api/v1/cases/{response.json()['id']}")).json()
+    assert detail["my_roles"] == ["applicant"]
