@@ -18,6 +18,12 @@ What it does with each message:
   its answer is sent as the next offer once the answer came.
 * ``rtc.candidate``: added to that seat's connection once it has a remote
   description (aiortc itself does not trickle: its SDP carries its candidates).
+* Recording (with a ``RecordingConfig``): the routes' ``recording`` list names
+  the seats to write (signaling applies the consent rules); each closed
+  segment is reported as ``node.segment``, a write failure as
+  ``node.recording`` ``failed``, and once a meeting has no recorded seat left
+  and every segment is reported, ``node.recording_closed`` (signaling seals
+  the manifest when the meeting has ended). See media.recording.
 """
 
 from __future__ import annotations
@@ -34,7 +40,10 @@ import socketio
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
+from media.feed import Feed
+from media.recording.segmenter import MeetingRecorder, RecordingConfig, SegmentReport
 from media.room import KINDS, ForwardingRoom, MediaConfig
+from media.stats import QualitySampler, drop_empty
 from media.subscriber import SlotLimitReached, SubscriberConnection
 
 log = logging.getLogger(__name__)
@@ -62,6 +71,7 @@ class _Meeting:
     version: int = -1
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     pending_candidates: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
+    recorder: MeetingRecorder | None = None
 
 
 class MediaNode:
@@ -73,12 +83,18 @@ class MediaNode:
         config: MediaConfig | None = None,
         *,
         heartbeat_seconds: float = 5.0,
+        stats_seconds: float = 2.0,
+        recording: RecordingConfig | None = None,
     ) -> None:
         self.signaling_url = signaling_url.rstrip("/")
         self.node_id = node_id
         self.credential = credential
         self.config = config or MediaConfig()
         self.heartbeat_seconds = heartbeat_seconds
+        self.stats_seconds = stats_seconds
+        self.quality = QualitySampler()
+        self._stats: asyncio.Task[None] | None = None
+        self.recording = recording
         self.meetings: dict[int, _Meeting] = {}
         self._seat_meeting: dict[int, int] = {}
         self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
@@ -97,11 +113,21 @@ class MediaNode:
             wait_timeout=10,
         )
         self._heartbeat = asyncio.create_task(self._beat())
+        self._stats = asyncio.create_task(self._report_quality())
 
     async def stop(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+        if self._stats is not None:
+            self._stats.cancel()
         for meeting in list(self.meetings.values()):
+            if meeting.recorder is not None:  # close and report the open segments first
+                meeting.recorder.stop_all()
+                try:
+                    await asyncio.wait_for(meeting.recorder.drain(), ANSWER_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("segments of meeting %s not reported before stopping",
+                                meeting.recorder.meeting_id)
             await meeting.room.close()
         self.meetings.clear()
         await self.sio.disconnect()
@@ -154,6 +180,8 @@ class MediaNode:
         await self.emit("node.routes_ack", {"meeting_id": meeting_id, "version": version})
         for seat in changed:
             self._spawn(self._offer(meeting_id, seat))
+        caucus = {int(seat): str(c) for seat, c in payload.get("caucus", {}).items()}
+        self._record(meeting_id, meeting, {int(s) for s in payload.get("recording", [])}, caucus)
 
     def _repoint(self, meeting: _Meeting, seat: int, kinds: Mapping[str, list[int]]) -> bool:
         """Point ``seat``'s forwarders at exactly the allowed feeds; True if an offer is due."""
@@ -232,6 +260,60 @@ class MediaNode:
             return
         await _add_candidate(pc, payload)
 
+    # ------------------------------------------------------------ recording
+    def _record(
+        self, meeting_id: int, meeting: _Meeting, seats: set[int], caucus: Mapping[int, str]
+    ) -> None:
+        """Record exactly ``seats`` (signaling's ``recording`` list) of this meeting."""
+        if self.recording is None:
+            return
+        recorder = meeting.recorder
+        if recorder is None:
+            if not seats:
+                return
+            recorder = meeting.recorder = MeetingRecorder(
+                meeting_id, self.recording, report=self._report_segment,
+                on_failed=lambda detail: self._report_failure(meeting_id, detail),
+            )
+            meeting.room.on_feed_created = recorder.feed_created
+        room = meeting.room
+
+        def feed_for(seat: int, kind: str) -> Feed:
+            return room.feed(str(seat), kind)
+
+        recorder.sync(seats & meeting.seats, feed_for, caucus)
+        if not recorder.active and recorder.unannounced:
+            self._spawn(self._announce_closed(recorder))
+        if recorder.failed is not None and not seats:
+            # signaling took the failure in (recording is off); a later start tries afresh
+            meeting.recorder = None
+            meeting.room.on_feed_created = None
+
+    async def _announce_closed(self, recorder: MeetingRecorder) -> None:
+        await recorder.drain()
+        if recorder.active or not recorder.unannounced:
+            return
+        recorder.unannounced = False
+        await self.emit("node.recording_closed",
+                        {"meeting_id": recorder.meeting_id, "segments": recorder.reported})
+
+    async def _report_segment(self, report: SegmentReport) -> None:
+        ack = await self.emit("node.segment", {
+            "meeting_id": report.meeting_id, "seat_id": report.seat_id, "track": report.track,
+            "sequence": report.sequence, "storage_key": report.storage_key,
+            "caucus_id": report.caucus_id,
+            "sha256": report.sha256, "size": report.size,
+            "started_at": report.started_at.isoformat(), "ended_at": report.ended_at.isoformat(),
+            "media_start_ms": report.media_start_ms, "duration_ms": report.duration_ms,
+        })
+        if not (isinstance(ack, dict) and ack.get("ok")):
+            log.warning("signaling refused segment %s of seat %s: %s",
+                        report.sequence, report.seat_id, ack)
+
+    async def _report_failure(self, meeting_id: int, detail: str) -> None:
+        await self.emit("node.recording",
+                        {"meeting_id": meeting_id, "state": "failed", "detail": detail[:500]})
+
     # ------------------------------------------------------------ helpers
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run in the background, keeping a reference until done (asyncio holds only weak ones)."""
@@ -259,6 +341,7 @@ class MediaNode:
             await _add_candidate(pc, candidate)
 
     async def _drop_seat(self, meeting: _Meeting, seat: int) -> None:
+        self.quality.forget(seat)
         meeting.subscriptions.pop(seat, None)
         self._seat_meeting.pop(seat, None)
         await meeting.room.leave(str(seat))
@@ -279,6 +362,32 @@ class MediaNode:
             except Exception:  # a missed beat is retried at the next one
                 log.exception("media node heartbeat failed")
             await asyncio.sleep(self.heartbeat_seconds)
+
+
+    async def quality_of(self, meeting_id: int) -> dict[int, dict[str, float]]:
+        """Network quality of each seat of a meeting this node hosts (see media.stats)."""
+        meeting = self.meetings.get(meeting_id)
+        if meeting is None:
+            return {}
+        seats: dict[int, dict[str, float]] = {}
+        for seat in sorted(meeting.seats):
+            feed = meeting.room.feeds.get((str(seat), "video"))
+            seats[seat] = await self.quality.sample(
+                seat, self._pc(meeting, seat, "publish"), self._pc(meeting, seat, "subscribe"),
+                feed.frames_in if feed is not None else 0,
+            )
+        return drop_empty(seats)
+
+    async def _report_quality(self) -> None:
+        while True:
+            await asyncio.sleep(self.stats_seconds)
+            for meeting_id in list(self.meetings):
+                try:
+                    seats = await self.quality_of(meeting_id)
+                    if seats and self.sio.connected:
+                        await self.emit("node.stats", {"meeting_id": meeting_id, "seats": seats})
+                except Exception:  # a lost sample is replaced by the next one
+                    log.exception("network quality of meeting %s not reported", meeting_id)
 
 
 def _seat_layout(conn: SubscriberConnection) -> dict[str, int | None]:

@@ -10,7 +10,7 @@ layout to that participant and its answer back with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -46,6 +46,8 @@ class ForwardingRoom:
         self.feeds: dict[FeedKey, Feed] = {}
         self.publishers: dict[str, PublisherConnection] = {}
         self.subscribers: dict[str, SubscriberConnection] = {}
+        # Told of every new feed object (a recorder keeps recording a re-published seat).
+        self.on_feed_created: Callable[[Feed], None] | None = None
 
     def _new_pc(self) -> RTCPeerConnection:
         return RTCPeerConnection(rtc_configuration(self.config.ice_servers))
@@ -56,6 +58,8 @@ class ForwardingRoom:
             self.feeds[key] = Feed(
                 participant_id, kind, keyframe_min_interval=self.config.keyframe_min_interval
             )
+            if self.on_feed_created is not None:
+                self.on_feed_created(self.feeds[key])
         return self.feeds[key]
 
     def feeds_of(self, participant_ids: Iterable[str]) -> list[Feed]:

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mediators import profiles
+from mediators import accounts, profiles
+from mediators.accounts import MediatorAccountIn
 from mediators.batch import run_batch
 from mediators.models import Assignment, AssignmentStatus, MediatorProfile, QueueItem
 from mediators.roster import full_profile
@@ -81,6 +82,17 @@ async def create_profile(request: Request, actor: Actor, json: ProfileIn) -> Res
     values["specialties"] = [str(s) for s in json.specialties]
     profile = await profiles.create_profile(services_of(request), actor,
                                             _id(request, "institution_id"), values)
+    return ok(await _profile_out(request, profile.user_id), 201)
+
+
+@endpoint(permission=Permission.MEDIATOR_MANAGE, json=MediatorAccountIn, resp=ProfileOut,
+          status=201, tags=TAGS)
+async def create_mediator_account(request: Request, actor: Actor, json: MediatorAccountIn) -> Response:
+    """Open a mediator account of the institution with its roster profile; the mediator sets
+    its own password by a code to its mobile (the admin never knows it)."""
+    profile = await accounts.create_mediator_account(
+        services_of(request), actor, _id(request, "institution_id"), json
+    )
     return ok(await _profile_out(request, profile.user_id), 201)
 
 
@@ -218,6 +230,8 @@ async def assignment_batch(request: Request, actor: Actor, json: BatchIn) -> Res
 routes = [
     Route("/api/v1/institutions/{institution_id:int}/mediators", list_profiles, methods=["GET"]),
     Route("/api/v1/institutions/{institution_id:int}/mediators", create_profile, methods=["POST"]),
+    Route("/api/v1/institutions/{institution_id:int}/mediator-accounts", create_mediator_account,
+          methods=["POST"]),
     Route("/api/v1/institutions/{institution_id:int}/assignment-queue", assignment_queue,
           methods=["GET"]),
     Route("/api/v1/institutions/{institution_id:int}/assignment-batch", assignment_batch,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mediators import answers, selection
+from mediators.explain_codes import with_codes
 from mediators.models import Assignment, ConflictDisclosure, DisclosureAnswer, MediatorChoice
 from mediators.schemas import (
     AssignmentList,
@@ -53,7 +54,7 @@ def assignment_out(a: Assignment, name: str, *, explain: bool) -> AssignmentOut:
         institution_id=a.institution_id, method=a.method, status=a.status, reason=a.reason,
         party_replacement=a.party_replacement, assigned_at=a.assigned_at,
         responded_at=a.responded_at, decline_reason=a.decline_reason, ended_at=a.ended_at,
-        end_reason=a.end_reason, explanation=a.explanation if explain else None,
+        end_reason=a.end_reason, explanation=with_codes(a.explanation) if explain else None,
     )
 
 

@@ -20,6 +20,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from agreements.confirmation import routes_court as confirmation_court_routes
+from agreements.confirmation import routes_party as confirmation_party_routes
+from agreements.drafting import routes as agreement_drafting_routes
+from agreements.filing import routes as court_filing_routes
+from agreements.performance import routes as performance_routes
+from agreements.pki import routes as pki_routes
+from agreements.signing import routes as agreement_signing_routes
+from agreements.verification import routes as verification_routes
 from mediators import routes as mediator_routes
 from odr.accounts import admin_routes as account_admin_routes
 from odr.accounts import routes as account_routes
@@ -41,6 +49,7 @@ from odr.http.health import healthz
 from odr.http.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from odr.logs import configure_logging
 from odr.meetings import routes as meeting_routes
+from odr.meetings.recordings import routes as recording_routes
 from odr.notify import routes as notify_routes
 from odr.orgs import routes as org_routes
 from odr.realtime import LiveDelivery, make_socketio_server
@@ -75,7 +84,16 @@ def api_routes() -> list[BaseRoute]:
         *storage_routes.routes,
         *notify_routes.routes,
         *meeting_routes.routes,  # issue 5: meetings, guests, room tokens (L2, L9-L12, L29)
+        *recording_routes.routes,  # issue 6: recordings, manifest, playback (L12, L32)
         *rtc_routes.routes,  # issue 6: ICE servers and TURN credentials
+        *verification_routes.routes,  # issue 7: public PDF / code verification
+        *pki_routes.routes,  # issue 7: the platform root certificate, the local TSA
+        *agreement_drafting_routes.routes,  # issue 7: drafting, versions, oral (L15, L18, L19)
+        *agreement_signing_routes.routes,  # issue 7: signing, seal, effect (L16)
+        *confirmation_party_routes.routes,  # issue 7: jurisdiction, joint application (L20-L24, L27)
+        *confirmation_court_routes.routes,  # issue 7: the court's side of confirmation (L23-L27)
+        *court_filing_routes.routes,  # issue 7: court filings after the agreement (L37)
+        *performance_routes.routes,  # issue 7: performance of the agreed terms
     ]
 
 

@@ -37,6 +37,12 @@ def _mount_calendar() -> None:
     app.add_typer(calendar_app, name="calendar")
 
 
+def _mount_agreements() -> None:
+    from agreements.verification.cli import agreements_app
+
+    app.add_typer(agreements_app, name="agreements")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -111,6 +117,13 @@ def seed_demo() -> None:
 
     with console.status("Seeding demo data…"):
         created = asyncio.run(go())
+    from agreements.pki.ca import ensure_dev_pki
+
+    settings = _settings()
+    pki = ensure_dev_pki(settings)  # issue 7: development CA, TSA, a signer per court/institution
+    console.print(f"[green]✓[/] development PKI in {settings.pki_dir} ({len(pki)} new keys)"
+                  if settings.agreement_signing_dir is None else
+                  f"[green]✓[/] production signing keys in {settings.agreement_signing_dir}")
     table = Table(title=f"Demo accounts ({created} new) — password for all: {DEMO_PASSWORD}")
     for col in ("username", "role", "name", "organisation"):
         table.add_column(col)
@@ -235,6 +248,7 @@ def media_node_add(name: Annotated[str, typer.Argument(help="the node's name, e.
 def main() -> None:
     _mount_audit()
     _mount_calendar()
+    _mount_agreements()
     app()
 
 

@@ -108,6 +108,29 @@ class Settings(BaseSettings):
     # (reportlab cannot embed CFF-based OpenType such as Noto Sans CJK); index 0 of the .ttc.
     pdf_cjk_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
+    # Agreements (agreements/). Signing needs a re-authenticated session (password or
+    # code) no older than this, plus a one-time code to the signer's verified mobile.
+    agreement_reauth_seconds: int = Field(default=300, ge=30, le=3600)
+    # PKI for signed PDFs: a development CA (root, institutions', courts' and the TSA's
+    # certificates) is generated here by ``odr seed-demo`` when no production keys are
+    # configured; production points agreement_signing_dir at its own keys (see README).
+    agreement_pki_dir: Path | None = None  # default var/pki
+    agreement_signing_dir: Path | None = None  # production: <code>.key.pem + <code>.chain.pem
+    agreement_signing_key_password: SecretStr = SecretStr("")
+    # RFC 3161 timestamp authority; empty: the local development authority.
+    agreement_tsa_url: str = ""
+    # The public verification page printed (as a QR code) on every signed PDF is under
+    # public_base_url (above).
+    # Judicial confirmation (L22): a claim at or above this (fen) goes to the
+    # intermediate court rather than a basic court.
+    intermediate_court_threshold_fen: int = Field(default=5_000_000_000, ge=0)
+    # Sham-mediation warnings for the judge (OMR 23): an agreed sum at or above this (fen)
+    # that took effect within this many minutes of filing is flagged.
+    confirmation_warning_sum_fen: int = Field(default=100_000_000, ge=0)
+    confirmation_warning_minutes: int = Field(default=60, ge=1, le=10_080)
+    # Performance of agreed terms: parties are reminded this many days before a due date.
+    performance_reminder_days: int = Field(default=3, ge=0, le=60)
+
     # Mediators (mediators/): the batch that assigns every case still waiting for a
     # mediator runs daily at this hour, Asia/Shanghai (-1: never; staff can run it by hand).
     assignment_batch_hour: int = Field(default=17, ge=-1, le=23)
@@ -154,6 +177,12 @@ class Settings(BaseSettings):
     media_signaling_url: str = ""
     media_host_addresses: list[str] = Field(default_factory=list)
     media_embedded: bool = True
+    # Recording (media/recording, odr/meetings/recordings): each seat's audio+video is
+    # written in WebM segments of this length (a crash loses at most the open one), spooled
+    # under var_dir/recordings until closed, then moved to the blob store. ffmpeg composes
+    # the playback file (the only decode/encode), with a drawtext time overlay for hearings.
+    recording_segment_seconds: float = Field(default=10.0, gt=0, le=600)
+    ffmpeg_path: str = "ffmpeg"
 
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"  # JSON lines on stderr; INFO includes one access line per request
@@ -198,6 +227,10 @@ class Settings(BaseSettings):
     @property
     def resolved_audit_anchor_path(self) -> Path:
         return self.audit_anchor_path or (self.var_dir / "audit-anchor.log")
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.agreement_pki_dir or (self.var_dir / "pki")
 
     @property
     def files_dir(self) -> Path:

@@ -45,6 +45,7 @@ from sqlalchemy import func, or_, select
 from odr.audit.chain import record as audit
 from odr.db.uow import UnitOfWork
 from odr.meetings.models import MediaNode, MediaNodeStatus, Meeting, MeetingStatus
+from odr.meetings.recordings.segments import finalize_recording
 from odr.policy import MEDIA_NODE_ROLE, Actor
 from odr.services import Services
 from odr.settings import Settings
@@ -265,6 +266,7 @@ class NodeSweepStats:
     dead: int = 0
     moved: int = 0
     stranded: int = 0  # meetings left without a live node
+    sealed: int = 0  # ended meetings whose recording the dead node never closed
 
 
 def namespace_emitter(sio: socketio.AsyncServer) -> Emit:
@@ -353,6 +355,19 @@ async def sweep_media_nodes(services: Services, emit: Emit | None = None) -> Nod
                 else:
                     stats.stranded += 1
                 sends.append(("rtc.restart", restart.model_dump(mode="json"), everyone_room(meeting.id)))
+            # Meetings that ended while this node still held their last segments: the node
+            # never said recording_closed, so seal what it reported (a crash loses the open one).
+            ended = (
+                await uow.session.execute(
+                    select(Meeting).where(
+                        Meeting.media_node_id == name, Meeting.status == MeetingStatus.ENDED,
+                        Meeting.manifest_sha256.is_(None),
+                    ).order_by(Meeting.id)
+                )
+            ).scalars().all()
+            for meeting in ended:
+                if await finalize_recording(uow, services, meeting) is not None:
+                    stats.sealed += 1
             await audit(uow, services.clock, action="media_node.dead", actor_label="media node sweep",
                         subject_type="media_node", subject_id=name,
                         data={"last_heartbeat_at": last.isoformat(),

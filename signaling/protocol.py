@@ -34,6 +34,7 @@ Rules every handler keeps:
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -235,6 +236,37 @@ class NodeRecordingEvent(Message):
     detail: str = Field(default="", max_length=MAX_REASON_CHARS)
 
 
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class NodeSegment(Message):
+    """A closed, fsynced recording segment of one seat (WebM, audio and video as sent).
+
+    The node has moved the file to storage (``storage_key``); signaling stores
+    the row, numbers it per seat and track, and appends ``sha256`` to the audit chain.
+    """
+
+    meeting_id: int
+    seat_id: int
+    track: Literal["av", "audio", "video"]
+    sequence: int = Field(ge=0)  # the node's own count (a restarted node starts again)
+    storage_key: str = Field(min_length=1, max_length=500)
+    sha256: Sha256Hex
+    size: int = Field(ge=0)
+    caucus_id: CaucusId | None = None  # the caucus the seat was in (from the routes)
+    started_at: datetime
+    ended_at: datetime
+    media_start_ms: int = Field(ge=0)
+    duration_ms: int = Field(ge=0)
+
+
+class NodeRecordingClosed(Message):
+    """The node records no seat of the meeting any more and has reported every segment."""
+
+    meeting_id: int
+    segments: int = Field(ge=0)  # segments this node reported for the meeting
+
+
 CLIENT_EVENTS: dict[str, type[Message]] = {
     "lobby.admit": SeatTarget,
     "lobby.deny": LobbyDeny,
@@ -266,6 +298,8 @@ CLIENT_EVENTS: dict[str, type[Message]] = {
     "node.routes_ack": NodeRoutesAck,
     "node.stats": NodeStats,
     "node.recording": NodeRecordingEvent,
+    "node.segment": NodeSegment,
+    "node.recording_closed": NodeRecordingClosed,
 }
 
 
@@ -423,6 +457,9 @@ class Routes(Message):
     version: int
     receive: dict[int, dict[str, list[int]]]  # subscriber -> {"audio": [...], "video": [...]}
     recording: list[int]  # seats whose media is recorded now
+    # Admitted seats in a caucus -> its id: a recorded segment never spans a move between rooms
+    # and says which caucus it belongs to (L11: caucus recordings stay out of court transfers).
+    caucus: dict[int, str] = Field(default_factory=dict)
 
 
 SERVER_EVENTS: dict[str, type[Message]] = {

@@ -80,6 +80,8 @@ def build_routes(
     return Routes(
         meeting_id=meeting_id, version=version, receive=compute_receive(seats),
         recording=recorded_seats(kind, recording_state, seats, caucus_consent),
+        caucus={s.id: s.caucus_id for s in seats
+                if s.state == SeatState.ADMITTED and s.caucus_id is not None},
     )
 
 

@@ -310,3 +310,200 @@ async def make_meeting(
             tokens[seat.id] = token
             seats.append(seat)
     return MadeMeeting(meeting, seats, tokens)
+
+
+async def make_agreement(
+    services: Services,
+    case: Any,
+    *,
+    author: User,
+    content: Any | None = None,
+    status: str = "draft",
+    kind: str = "written",
+    category: str | None = None,
+    language: str = "zh-CN",
+) -> Any:
+    """An ``Agreement`` of ``case`` with its version 1, written straight to the database.
+
+    ``content`` (an ``agreements.content.AgreementContent``) defaults to one that
+    passes every L15 check: the case's parties, facts, disputed matters and one
+    term with an amount, a manner and a due date 30 days from today. Returns the
+    detached ``Agreement`` (read its ids; ``current_version`` is 1).
+    """
+    import secrets
+
+    from sqlalchemy import select
+
+    from agreements.content import AgreementContent, Term, content_sha256
+    from agreements.drafting.prefill import party_block
+    from agreements.models import Agreement, AgreementVersion
+    from odr.cases.models import CaseParty
+    from odr.clock import to_local
+
+    now = services.clock.now()
+    async with services.db.uow() as uow:
+        s = uow.session
+        if content is None:
+            parties = list((await s.execute(
+                select(CaseParty).where(CaseParty.case_id == case.id).order_by(CaseParty.id)
+            )).scalars())
+            blocks = [party_block(p) for p in parties]
+            obligors = [p.id for p in parties if p.side == "respondent"] or [parties[0].id]
+            obligees = [p.id for p in parties if p.id not in obligors]
+            content = AgreementContent(
+                language="en" if language == "en" else "zh-CN",
+                case_number=case.number, parties=blocks,
+                facts="双方因借款发生纠纷。", disputed_matters="借款本金及利息的偿还。",
+                responsibilities="被申请人应偿还借款。",
+                terms=[Term(
+                    key="t1", obligor_party_ids=obligors, obligee_party_ids=obligees,
+                    text="被申请人向申请人支付人民币一万元。", amount_fen=1_000_000,
+                    manner="银行转账", due_on=to_local(now).date() + timedelta(days=30),
+                )],
+            )
+        agreement = Agreement(
+            case_id=case.id, kind=kind, status=status, category=category or case.category,
+            language=language, current_version=1,
+            verification_code=secrets.token_hex(8).upper(), created_by_id=author.id,
+            created_at=now,
+        )
+        s.add(agreement)
+        await s.flush()
+        s.add(AgreementVersion(
+            agreement_id=agreement.id, number=1, content=content.model_dump(mode="json"),
+            content_sha256=content_sha256(content), changed_fields=[], change_note="",
+            author_id=author.id, created_at=now,
+        ))
+    return agreement
+
+
+async def add_signature(
+    services: Services,
+    agreement: Any,
+    *,
+    role: str,
+    signer: User,
+    party_id: int | None = None,
+    version: int | None = None,
+    authorization_id: int | None = None,
+) -> Any:
+    """An ``AgreementSignature`` on ``version`` (default: the agreement's current one),
+    written straight to the database with that version's hash. Returns it detached."""
+    from sqlalchemy import select
+
+    from agreements.models import Agreement, AgreementSignature, AgreementVersion
+
+    now = services.clock.now()
+    async with services.db.uow() as uow:
+        s = uow.session
+        current = (await s.get(Agreement, agreement.id))
+        assert current is not None
+        number = version if version is not None else current.current_version
+        sha = (await s.execute(select(AgreementVersion.content_sha256).where(
+            AgreementVersion.agreement_id == agreement.id, AgreementVersion.number == number,
+        ))).scalar_one()
+        signature = AgreementSignature(
+            agreement_id=agreement.id, version_number=number, content_sha256=sha, role=role,
+            party_id=party_id, signer_user_id=signer.id, authorization_id=authorization_id,
+            signed_at=now, reauthenticated_at=now, code_verified_at=now,
+        )
+        s.add(signature)
+        await s.flush()
+    return signature
+
+
+@dataclass
+class MadeApplication:
+    """What ``make_confirmation_application`` wrote (detached rows)."""
+
+    application: Any  # agreements.models.ConfirmationApplication
+    case: Any
+    agreement: Any
+    party_ids: dict[str, int]  # side -> CaseParty id
+
+    @property
+    def id(self) -> int:
+        return int(self.application.id)
+
+
+async def make_confirmation_application(
+    services: Services,
+    *,
+    court_id: int,
+    applicant: User,
+    respondent: User,
+    mediator: User,
+    institution_id: int | None = None,
+    case_court_id: int | None = None,
+    channel: str = "self_filed",
+    case_created_minutes_before: int = 3 * 24 * 60,
+    join_facts: dict[str, tuple[str, str]] | None = None,
+    sign_facts: dict[str, tuple[str, str]] | None = None,
+    content: Any | None = None,
+) -> MadeApplication:
+    """A joint confirmation application (L20) that every party joined: status ``applied``.
+
+    The case (``agreement_effective`` first) gets an effective agreement (``make_agreement``)
+    with both parties' signatures, the mediator's and the seal; each party joins; then
+    the case moves by ``apply_confirmation`` through ``odr.cases.transitions`` so the
+    transition's hooks run (the court's 3-day acceptance clock opens, L25).
+    ``join_facts``/``sign_facts``: side -> (client_ip, device_hash) of that party's join
+    and signature (default: a distinct address and device per side).
+    """
+    from datetime import timedelta as _td
+
+    from sqlalchemy import select
+
+    from agreements.models import (
+        Agreement,
+        AgreementSignature,
+        ConfirmationApplication,
+        ConfirmationJoin,
+    )
+    from odr.cases.lifecycle import CaseEventKind
+    from odr.cases.models import Case, CaseParty
+    from odr.cases.transitions import Who, load_case_for_update, transition
+
+    now = services.clock.now()
+    case = await make_case(
+        services, applicant=applicant, respondent=respondent, mediator=mediator,
+        status="agreement_effective", channel=channel, institution_id=institution_id,
+        court_id=case_court_id, created_at=now - _td(minutes=case_created_minutes_before),
+    )
+    agreement = await make_agreement(services, case, author=mediator, content=content,
+                                     status="effective")
+    joins = join_facts or {"applicant": ("10.0.0.1", "dev-a"), "respondent": ("10.0.0.2", "dev-b")}
+    signs = sign_facts or {"applicant": ("10.0.1.1", "dev-a"), "respondent": ("10.0.1.2", "dev-b")}
+    async with services.db.uow() as uow:
+        s = uow.session
+        parties = {p.side: p for p in (await s.execute(
+            select(CaseParty).where(CaseParty.case_id == case.id))).scalars()}
+        row = await s.get(Agreement, agreement.id)
+        assert row is not None
+        row.effective_at, row.effective_version = now, 1
+        users = {"applicant": applicant, "respondent": respondent}
+        for side, party in parties.items():
+            ip, device = signs[side]
+            s.add(AgreementSignature(
+                agreement_id=agreement.id, version_number=1, content_sha256="0" * 64,
+                role="party", party_id=party.id, signer_user_id=users[side].id, signed_at=now,
+                client_ip=ip, device_hash=device,
+            ))
+        application = ConfirmationApplication(
+            case_id=case.id, agreement_id=agreement.id, court_id=court_id, status="applied",
+            competence_basis="institution_location", started_by_id=applicant.id,
+            created_at=now, applied_at=now,
+        )
+        s.add(application)
+        await s.flush()
+        for side, party in parties.items():
+            ip, device = joins[side]
+            s.add(ConfirmationJoin(application_id=application.id, party_id=party.id,
+                                   user_id=users[side].id, joined_at=now, client_ip=ip,
+                                   device_hash=device))
+        locked = await load_case_for_update(uow, case.id)
+        await transition(uow, services, locked, CaseEventKind.APPLY_CONFIRMATION,
+                         Who.system("test"), data={"application_id": application.id})
+        case_row = await s.get(Case, case.id)
+    return MadeApplication(application, case_row, agreement,
+                           {side: p.id for side, p in parties.items()})

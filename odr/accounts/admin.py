@@ -49,9 +49,15 @@ class AccountInput(RegisterIn):
 
 
 async def create_account(
-    services: Services, data: AccountInput, *, actor_label: str, actor_id: int | None = None
+    services: Services, data: AccountInput, *, actor_label: str, actor_id: int | None = None,
+    holder_sets_password: bool = False,
 ) -> int:
-    """Create the account and its membership; returns the new user's id."""
+    """Create the account and its membership; returns the new user's id.
+
+    ``holder_sets_password``: the account gets no password (``data.password``
+    is ignored); its holder sets one with a code to the account's mobile
+    (``odr.accounts.service.awaiting_activation``).
+    """
     now = services.clock.now()
     crypto = services.crypto
     lookup = crypto.lookup_hash(data.id_doc_number, context=DOC_CONTEXT)
@@ -76,7 +82,9 @@ async def create_account(
             ).scalar_one_or_none()
             if court_id is None:
                 raise _unknown("court_code", data.court_code)
-        user = await add_unverified_user(uow, services, data, password_hash=password_hash)
+        user = await add_unverified_user(
+            uow, services, data, password_hash=None if holder_sets_password else password_hash
+        )
         if institution_id is not None or court_id is not None:
             uow.session.add(
                 Membership(

@@ -60,7 +60,8 @@ async def reset_password(
             and user
             and user.is_active
             and user.mobile == mobile
-            and user.mobile_verified_at is not None
+            # a confirmed mobile, or an administrator-opened account setting its first password
+            and (user.mobile_verified_at is not None or user.password_hash is None)
         )
         if done and user is not None:
             user.password_hash = new_hash

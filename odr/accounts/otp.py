@@ -37,6 +37,8 @@ class Purpose(StrEnum):
     CHANGE_MOBILE = "change_mobile"
     # Sent by odr.meetings.entry (room token issue, guest entry); never requested via /auth/otp.
     ROOM_ENTRY = "room_entry"
+    # Sent by agreements.signing to the signer's verified mobile; never requested via /auth/otp.
+    AGREEMENT_SIGN = "agreement_sign"
 
 
 class CodeOutcome(StrEnum):

@@ -103,6 +103,8 @@ class OtpRequestIn(StrictModel):
     def _requestable(cls, value: Purpose) -> Purpose:
         if value == Purpose.ROOM_ENTRY:  # sent by the meetings API with the room token
             raise ValueError("room entry codes come with the room token")
+        if value == Purpose.AGREEMENT_SIGN:  # sent by the agreements API to the signer
+            raise ValueError("signing codes are asked for on the agreement's signing page")
         return value
 
 

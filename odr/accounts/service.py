@@ -127,6 +127,17 @@ async def by_verified_mobile(uow: UnitOfWork, mobile: str) -> User | None:
     return (await uow.session.execute(query.limit(1))).scalar_one_or_none()
 
 
+async def awaiting_activation(uow: UnitOfWork, mobile: str) -> User | None:
+    """The one active account opened for this (unconfirmed) mobile by an administrator that
+    has no password yet: its holder sets one with a ``reset_password`` code to that mobile."""
+    query = select(User).where(
+        User.mobile == mobile, User.mobile_verified_at.is_(None), User.password_hash.is_(None),
+        User.is_active.is_(True),
+    )
+    found = (await uow.session.execute(query.limit(2))).scalars().all()
+    return found[0] if len(found) == 1 else None
+
+
 async def refuse_mobile_of_another(uow: UnitOfWork, mobile: str, user_id: int | None) -> None:
     other = await by_verified_mobile(uow, mobile)
     if other is not None and other.id != user_id:
@@ -150,7 +161,7 @@ async def refuse_duplicate_account(
 
 
 async def add_unverified_user(
-    uow: UnitOfWork, services: Services, data: RegisterIn, *, password_hash: str
+    uow: UnitOfWork, services: Services, data: RegisterIn, *, password_hash: str | None
 ) -> User:
     """Insert an account whose identity is not yet confirmed (level none), document encrypted."""
     now = services.clock.now()

@@ -11,6 +11,7 @@ from odr.accounts.service import (
     LEVEL_RANK,
     apply_result,
     audit_user,
+    awaiting_activation,
     by_verified_mobile,
     kept,
     load_user,
@@ -33,6 +34,8 @@ async def request_code(services: Services, actor: Actor, mobile: str, purpose: P
     async with services.db.uow() as uow:
         if purpose in (Purpose.LOGIN, Purpose.RESET_PASSWORD):
             owner = await by_verified_mobile(uow, mobile)
+            if owner is None and purpose == Purpose.RESET_PASSWORD:
+                owner = await awaiting_activation(uow, mobile)  # sets its first password
             send = owner is not None and owner.is_active
             return await otp.issue_code(
                 uow,

@@ -18,6 +18,10 @@ HOOK_MODULES: tuple[str, ...] = (
     "odr.cases.ending.hooks",  # L14: ground, consequence by channel, transfer package (L11)
     "mediators.hooks",  # L6, L7: assignments end, slots free, reassignment queued (issue 4)
     "odr.meetings.hooks",  # issue 5: sessions of a case no longer in mediation are cancelled
+    "agreements.performance.hooks",  # issue 7: performance items when an agreement takes effect
+    "agreements.drafting.hooks",  # issue 7: open drafts abandoned when mediation ends
+    "agreements.confirmation.court_deadlines",  # issue 7: L25 acceptance/decision clocks, L27
+    "agreements.confirmation.hooks",  # issue 7: L21 confirmation window, lapse of unjoined applications
 )
 
 _installed = False

@@ -1,5 +1,6 @@
 """Imports every part's models so metadata (and Alembic) sees all tables."""
 
+from agreements import models as agreements_models
 from mediators import models as mediators_models
 from odr.accounts import models as accounts_models
 from odr.audit import models as audit_models
@@ -22,6 +23,7 @@ from odr.storage import models as storage_models
 __all__ = [
     "Base",
     "accounts_models",
+    "agreements_models",
     "audit_models",
     "calendar_models",
     "case_deadlines_models",

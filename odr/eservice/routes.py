@@ -182,7 +182,7 @@ async def list_service_records(request: Request, actor: Actor, query: ServiceRec
         case, view = await _authorized_case(uow, request, actor, Permission.SERVICE_READ)
         visible = await _visible_parties(uow, request, case, actor, view)
         stmt = (
-            select(ServiceRecord, DocumentService, CaseDocument.title, CaseParty.name)
+            select(ServiceRecord, DocumentService, CaseDocument.title, CaseDocument.kind, CaseParty.name)
             .join(DocumentService, DocumentService.id == ServiceRecord.service_id)
             .join(CaseDocument, CaseDocument.id == DocumentService.document_id)
             .join(CaseParty, CaseParty.id == ServiceRecord.party_id)
@@ -197,6 +197,7 @@ async def list_service_records(request: Request, actor: Actor, query: ServiceRec
         items = [
             ServiceRecordOut(
                 id=r.id, service_id=s.id, document_id=s.document_id, document_title=title,
+                document_kind=kind,
                 party_id=r.party_id, recipient_name=name, consent_basis=s.consent_basis,
                 channel=r.channel, address=r.address, address_confirmed=r.address_confirmed,
                 queued_at=r.queued_at, sent_at=r.sent_at, delivered_at=r.delivered_at,
@@ -207,7 +208,7 @@ async def list_service_records(request: Request, actor: Actor, query: ServiceRec
                 receipt_url=f"/api/v1/service-records/{r.id}/receipt",
                 receipt_document_id=s.receipt_document_id,
             )
-            for r, s, title, name in rows
+            for r, s, title, kind, name in rows
         ]
     return ok(ServiceRecordList(items=items))
 

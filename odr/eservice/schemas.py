@@ -74,6 +74,7 @@ class ServiceRecordOut(BaseModel):
     service_id: int
     document_id: int
     document_title: str
+    document_kind: str  # a ruling (judgment, ruling, mediation statement) may be asked for on paper (L35)
     party_id: int
     recipient_name: str
     consent_basis: str

@@ -351,3 +351,56 @@ class MediaNode(Base):
     streams: Mapped[int] = mapped_column(default=0, server_default="0")
     cpu_load: Mapped[float] = mapped_column(default=0.0, server_default="0")
     registered_at: Mapped[datetime]
+
+
+class RecordingSegment(Base):
+    """One closed piece of one participant's recording (WebM, audio and video as sent).
+
+    The media node writes segments of a few seconds' length, fsyncs each
+    closed file, and reports it (``node.segment``); signaling stores this row
+    and appends the SHA-256 to the audit chain, so a crash loses at most the
+    open segment and an edited or missing file shows. ``caucus_id`` is set for
+    what was recorded inside a caucus (L11: kept out of court transfers).
+    """
+
+    __tablename__ = "meeting_recording_segments"
+    __table_args__ = (UniqueConstraint("meeting_id", "seat_id", "track", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("meeting_seats.id", ondelete="CASCADE"))
+    caucus_id: Mapped[str | None] = mapped_column(ForeignKey("meeting_caucuses.id"))
+    track: Mapped[str] = mapped_column(String(10))  # audio | video | av
+    sequence: Mapped[int]  # per (meeting, seat, track), from 0
+    node_id: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500))  # where the node stored the file
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    media_start_ms: Mapped[int] = mapped_column(default=0)  # offset from the meeting's first frame
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    recorded_at: Mapped[datetime]  # when signaling stored the report
+
+
+class PlaybackStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RecordingPlayback(Base):
+    """The single playback file a Celery task composes from a meeting's segments."""
+
+    __tablename__ = "meeting_recording_playbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=PlaybackStatus.PENDING)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_blobs.sha256"))
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    time_overlay: Mapped[bool] = mapped_column(default=False)  # hearings show the time (L32)
+    requested_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(String(500), default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.db.base import Base
@@ -35,6 +35,21 @@ class Court(Base):
     level: Mapped[str] = mapped_column(String(20))
     district: Mapped[str] = mapped_column(String(64), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
+    # Jurisdiction over judicial confirmation (L22), as registry data read by
+    # agreements.confirmation.jurisdiction: the districts (zh names as addresses
+    # write them, e.g. "黄浦区") whose parties, property or institutions the court
+    # serves; whether it sits at intermediate rank (an intermediate court, or a
+    # specialised court of that rank such as the Shanghai Financial Court); and,
+    # for intermediate rank, the disputes it takes at first instance: rules
+    # {"categories": [...] ([] = any), "min_claim_fen": int | null (null = the
+    # intermediate_court_threshold_fen setting; 0 = at any sum)}.
+    districts: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
+    intermediate_rank: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    jurisdiction: Mapped[list[dict[str, object]]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime]
 
 

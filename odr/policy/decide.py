@@ -7,6 +7,7 @@ denied, never allowed by default.
 from __future__ import annotations
 
 from odr.errors import Forbidden, Unauthenticated
+from odr.policy.agreements import AGREEMENT_OBJECT_PERMISSIONS, AGREEMENT_RULES
 from odr.policy.cases import CASE_OBJECT_PERMISSIONS, CASE_RULES
 from odr.policy.core import Actor, Decision, Rule
 from odr.policy.mediators import MEDIATOR_OBJECT_PERMISSIONS, MEDIATOR_RULES
@@ -25,13 +26,15 @@ def _merge(*tables: dict[Permission, Rule]) -> dict[Permission, Rule]:
     return merged
 
 
-RULES: dict[Permission, Rule] = _merge(PLATFORM_RULES, CASE_RULES, MEDIATOR_RULES, MEETING_RULES)
+RULES: dict[Permission, Rule] = _merge(
+    PLATFORM_RULES, CASE_RULES, MEDIATOR_RULES, MEETING_RULES, AGREEMENT_RULES
+)
 
 # Permissions decided on a loaded object: the route checks sign-in first, then
 # asks ``authorize(actor, permission, obj)`` once it has the object.
 OBJECT_PERMISSIONS: frozenset[Permission] = (
     PLATFORM_OBJECT_PERMISSIONS | CASE_OBJECT_PERMISSIONS | MEDIATOR_OBJECT_PERMISSIONS
-    | MEETING_OBJECT_PERMISSIONS
+    | MEETING_OBJECT_PERMISSIONS | AGREEMENT_OBJECT_PERMISSIONS
 )
 
 

@@ -205,6 +205,10 @@ MEETING_RULES: dict[Permission, Rule] = {
         "not a participant of this case",
     ),
     Permission.MEETING_READ: _meeting_rule(_seated_or_staff, "you have no seat in this meeting"),
+    Permission.RECORDING_READ: _meeting_rule(
+        _office, "only the host and the case's institution or court staff open recordings",
+        statuses=_HELD,
+    ),
     Permission.MEETING_CHANGE: _meeting_rule(
         _hosts, "only the meeting's host changes or cancels it", statuses=_UPCOMING
     ),

@@ -121,3 +121,30 @@ class Permission(StrEnum):
     ROOM_LEAVE = "room:seat:leave"
     ROOM_MEDIA = "room:media:negotiate"  # SDP and ICE with the media node
     MEDIA_NODE_EVENT = "media:node:event"  # heartbeat, routes ack, stats (media nodes only)
+    RECORDING_READ = "case:recording:read"  # segments, manifest, playback (decided on a MeetingView)
+
+    # Agreements (agreements.*; L15-L19): decided on a CaseView
+    AGREEMENT_READ = "case:agreement:read"  # drafts, versions, diff, signatures
+    AGREEMENT_DRAFT = "case:agreement:draft"  # create from a template, edit (new version), abandon
+    AGREEMENT_RECORD_ORAL = "case:agreement:record_oral"  # L18
+    AGREEMENT_SIGN = "case:agreement:sign"  # a party, or its agent with sign_agreement (code too)
+    AGREEMENT_MEDIATOR_SIGN = "case:agreement:mediator_sign"
+    AGREEMENT_SEAL = "case:agreement:seal"  # the institution admin applies the e-seal
+    AGREEMENT_VERIFY = "public:agreement:verify"  # PDF upload or verification code
+    PKI_READ = "public:pki:read"  # the platform's root certificate and institutions' chains
+    # Judicial confirmation (agreements.confirmation; L20-L27): decided on a ConfirmationView
+    CONFIRMATION_COURTS = "case:confirmation:courts"  # competent courts (CaseView)
+    CONFIRMATION_APPLY = "case:confirmation:apply"  # start or join (CaseView; apply_confirmation)
+    CONFIRMATION_READ = "case:confirmation:read"
+    CONFIRMATION_PARTY_ACT = "case:confirmation:party_act"  # withdraw, supplement materials
+    CONFIRMATION_QUEUE = "court:confirmation:queue"  # no object: the court's own queue
+    CONFIRMATION_COURT_ACT = "court:confirmation:act"  # accept, refuse, supplements, judge, meeting
+    CONFIRMATION_RULE = "court:confirmation:rule"  # the designated judge: extend, rule (L25, L26)
+    # After-filing agreements and record filing (L37): decided on a CourtFilingView
+    COURT_FILING_QUEUE = "court:filing:queue"  # no object
+    COURT_FILING_READ = "case:filing:read"
+    COURT_FILING_HANDLE = "court:filing:handle"  # record, issue statement, rule withdrawal
+    # Performance of agreed terms: decided on a CaseView
+    PERFORMANCE_READ = "case:performance:read"
+    PERFORMANCE_CONFIRM = "case:performance:confirm"  # a party side confirms (obligor or obligee)
+    PERFORMANCE_DEFAULT = "case:performance:default"  # obligee side or the mediator records a default

@@ -20,6 +20,9 @@ Tasks:
   (``odr.meetings.reminders``).
 - ``odr.expire_dropped_seats``: every 15 s, release room seats whose connection dropped and
   did not come back within ``room_reconnect_grace_seconds`` (``signaling.connection``).
+- ``agreements.performance.remind``: every minute, remind obligors
+  ``performance_reminder_days`` before an agreed term falls due and both sides on the
+  due date (``agreements.performance.reminders``).
 - ``mediators.batch_assign``: daily, assign every case still waiting for a mediator at
   once (``mediators.batch``); reassignments after a decline run as outbox work.
 
@@ -65,12 +68,16 @@ MEETING_REMINDERS_TASK = "odr.meetings.remind"
 MEDIA_NODES_TASK = "signaling.sweep_media_nodes"
 MEETING_REMINDERS_SECONDS = 60.0
 BATCH_ASSIGN_TASK = "mediators.batch_assign"
+PERFORMANCE_TASK = "agreements.performance.remind"
+PERFORMANCE_SWEEP_SECONDS = 60.0
 QUEUE = "odr"
 
 #: Modules that register outbox handlers; every worker imports them at start.
 HANDLER_MODULES: tuple[str, ...] = (
     "odr.notify.service", "mediators.handlers", "odr.cases.ending.package",
     "odr.eservice.delivery",
+    "agreements.signing.finish",  # issue 7: the effective agreement's signed PDF (L17)
+    "odr.meetings.recordings.compose",  # issue 6: the meeting's playback file (L32)
 )
 
 HEARTBEAT_RETENTION = timedelta(days=1)
@@ -176,6 +183,11 @@ def _config(settings: Settings) -> dict[str, Any]:
                 "schedule": ROOM_SEATS_SWEEP_SECONDS,
                 "options": {"expires": ROOM_SEATS_SWEEP_SECONDS},
             },
+            "remind-performance": {
+                "task": PERFORMANCE_TASK,
+                "schedule": PERFORMANCE_SWEEP_SECONDS,
+                "options": {"expires": PERFORMANCE_SWEEP_SECONDS},
+            },
             **_batch_assign_schedule(settings),
         },
     }
@@ -271,6 +283,18 @@ def _register_tasks(app: OdrCelery) -> None:
         if sent:
             log.info("meeting reminders sent: %s", sent)
         return sent
+
+    @app.task(name=PERFORMANCE_TASK, shared=False)
+    def remind_performance() -> dict[str, int]:
+        from agreements.performance.reminders import sweep_performance  # issue 7
+
+        async def work(services: Services) -> dict[str, int]:
+            return dataclasses.asdict(await sweep_performance(services))
+
+        stats = app.runtime.run(work)
+        if any(stats.values()):
+            log.info("performance reminders: %s", stats)
+        return stats
 
     @app.task(name=ROOM_SEATS_TASK, shared=False)
     def expire_dropped_seats() -> int:

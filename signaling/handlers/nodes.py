@@ -1,4 +1,4 @@
-"""Events only media nodes send: heartbeat, routes acknowledgement, statistics, recording trouble.
+"""Events only media nodes send: heartbeat, routes acknowledgement, statistics, recording.
 
 A node speaks only about meetings it hosts (``Meeting.media_node_id``); any
 other meeting id is refused.
@@ -9,19 +9,28 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from odr.audit.chain import record as audit
-from odr.meetings.models import MediaNode, Meeting, RecordingState
+from odr.meetings.models import MediaNode, Meeting, MeetingSeat, MeetingStatus, RecordingState
+from odr.meetings.recordings.segments import (
+    SegmentIn,
+    SegmentRefused,
+    finalize_recording,
+    store_segment,
+)
 from odr.policy import Permission
 from signaling import nodes
 from signaling.handlers.recording import meeting_seats, queue_indicator
 from signaling.protocol import (
+    Ended,
     NetworkStats,
     NodeHeartbeat,
+    NodeRecordingClosed,
     NodeRecordingEvent,
     NodeRoutesAck,
+    NodeSegment,
     NodeStats,
 )
 from signaling.registry import handles
-from signaling.rooms import hosts_room
+from signaling.rooms import everyone_room, hosts_room
 from signaling.routing import queue_routes
 from signaling.scope import EventScope, RoomError
 
@@ -82,3 +91,37 @@ async def node_recording(scope: EventScope, message: NodeRecordingEvent) -> None
     detail = message.detail or ("recording failed on the media server" if message.state == "failed"
                                 else "recording stopped on the media server")
     queue_indicator(scope, meeting, await meeting_seats(scope, meeting), detail=detail)
+
+
+@handles("node.segment", Permission.MEDIA_NODE_EVENT, caller="node")
+async def node_segment(scope: EventScope, message: NodeSegment) -> dict[str, object]:
+    """A closed segment: stored as a row, its hash appended to the audit chain."""
+    meeting = await _hosted(scope, message.meeting_id, lock=True)
+    seat = await scope.uow.session.get(MeetingSeat, message.seat_id)
+    if seat is None or seat.meeting_id != meeting.id:
+        raise RoomError("forbidden", "that seat is not in this meeting")
+    report = SegmentIn(
+        seat_id=seat.id, track=message.track, storage_key=message.storage_key,
+        sha256=message.sha256, size=message.size, started_at=message.started_at,
+        ended_at=message.ended_at, media_start_ms=message.media_start_ms,
+        duration_ms=message.duration_ms, caucus_id=message.caucus_id,
+    )
+    try:
+        segment = await store_segment(scope.uow, scope.services, meeting, seat,
+                                      scope.caller.node_id or "", report)
+    except SegmentRefused as exc:
+        raise RoomError(exc.code, exc.message) from exc
+    return {"segment_id": segment.id, "sequence": segment.sequence}
+
+
+@handles("node.recording_closed", Permission.MEDIA_NODE_EVENT, caller="node")
+async def node_recording_closed(scope: EventScope, message: NodeRecordingClosed) -> dict[str, object]:
+    """Every segment is in: an ended meeting's manifest is sealed and shown to whoever is still here."""
+    meeting = await _hosted(scope, message.meeting_id, lock=True)
+    if meeting.status != MeetingStatus.ENDED:
+        return {"manifest_sha256": None}
+    manifest = await finalize_recording(scope.uow, scope.services, meeting)
+    if manifest is not None:
+        scope.emit("ended", Ended(meeting_id=meeting.id, reason="recording_sealed",
+                                  manifest_sha256=manifest), room=everyone_room(meeting.id))
+    return {"manifest_sha256": manifest}

@@ -26,7 +26,9 @@ from odr.accounts.service import DOC_CONTEXT
 from odr.audit.models import AuditEntry
 from odr.cases.deadlines.service import open_deadline
 from odr.cases.documents.service import add_document
-from odr.cases.models import Case
+from odr.cases.models import Case, CaseParty
+from odr.cases.transitions import Who
+from odr.eservice.service import serve_document
 from odr.notify.messages import NOTIFY_KIND
 from odr.orgs.models import Court, Institution
 from odr.outbox.models import OutboxMessage
@@ -690,6 +692,65 @@ async def test_mediator_serves_a_document_and_sees_the_record_and_receipt_L33_L3
         answer = await page.request.get(receipt)
         assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
         assert (await answer.body()).startswith(b"%PDF")
+
+
+async def test_party_asks_for_a_paper_copy_of_a_served_ruling_and_staff_mark_it_sent_L35(
+    browser: Browser, live_app: LiveApp, screenshots: Path
+) -> None:
+    n = _unique()
+    case, _mediator, applicant, _respondent = await _mediated_case(live_app, n)
+    services = live_app.services
+    admin = await make_user(services, "institution_admin", username=f"centre{n}", password=PASSWORD,
+                            real_name=f"秦管理{n}",
+                            institution_id=await institution_id(live_app, LEASING_CENTRE))
+    async with httpx.AsyncClient(base_url=live_app.base_url) as api:
+        await login(api, applicant.username, PASSWORD)
+        confirmed = await api.post(f"/api/v1/cases/{case.id}/service-address",
+                                   json={"decision": "agree", "inapp": True})
+        assert confirmed.status_code in (200, 201), confirmed.text
+    # A ruling served electronically on the applicant (the court's act, made here directly).
+    async with services.db.uow() as uow:
+        row = await uow.session.get(Case, case.id)
+        assert row is not None
+        ruling = await add_document(uow, services, row, title="民事裁定书", kind="ruling",
+                                    filename="民事裁定书.pdf", data=real_pdf(text="ruling"))
+        party_id = (await uow.session.execute(
+            select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.user_id == applicant.id)
+        )).scalar_one()
+        await serve_document(uow, services, row, ruling, [party_id], Who.system())
+    async with person(browser, live_app) as page:
+        await sign_in_page(page, live_app, applicant.username)
+        await page.goto(f"/workspace/cases/{case.id}?tab=service")
+        records = page.get_by_test_id("service-records")
+        served = records.locator("tbody tr", has_text="民事裁定书").first
+        await served.get_by_role("button", name="申请纸质文书").click()
+        dialog = page.get_by_role("dialog", name="申请“民事裁定书”的纸质文书")
+        await dialog.get_by_test_id("paper-address").fill("沪")
+        await dialog.get_by_role("button", name="提交申请").click()
+        await expect(dialog).to_contain_text("请填写完整的邮寄地址")
+        await dialog.get_by_test_id("paper-address").fill(f"上海市黄浦区中山南一路{n}号 吴申请{n}")
+        await dialog.get_by_role("button", name="提交申请").click()
+        copies = page.get_by_test_id("paper-copies")
+        mine = copies.locator("tbody tr", has_text="民事裁定书")
+        await expect(mine).to_contain_text("已申请")
+        await expect(mine).to_contain_text(f"中山南一路{n}号")
+        await expect(copies.get_by_role("button", name="标记已寄出")).to_have_count(0)
+    async with person(browser, live_app) as page:
+        await sign_in_page(page, live_app, admin.username)
+        await page.goto(f"/workspace/cases/{case.id}?tab=service")
+        copies = page.get_by_test_id("paper-copies")
+        request_row = copies.locator("tbody tr", has_text="民事裁定书")
+        await request_row.get_by_role("button", name="标记已寄出").click()
+        dialog = page.get_by_role("dialog", name="“民事裁定书”纸质文书已寄出")
+        await dialog.get_by_test_id("paper-sent-note").fill(f"SF{n}")
+        await dialog.get_by_role("button", name="标记已寄出").click()
+        await expect(request_row).to_contain_text("已寄出")
+        await expect(request_row).to_contain_text(f"SF{n}")
+        await page.screenshot(path=str(screenshots / "cases-paper-copy.png"), full_page=True)
+    async with httpx.AsyncClient(base_url=live_app.base_url) as api:
+        await login(api, applicant.username, PASSWORD)
+        listed = (await api.get(f"/api/v1/cases/{case.id}/paper-copy-requests")).json()["items"]
+        assert [(r["status"], r["note"]) for r in listed] == [("sent", f"SF{n}")]
 
 
 async def test_agent_reads_the_file_online_after_the_mediator_approves_and_sees_a_refusal_reason(

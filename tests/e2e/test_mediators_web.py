@@ -146,7 +146,8 @@ async def test_admin_runs_the_batch_sees_the_queue_reason_overrides_with_a_reaso
         await page.get_by_role("button", name="运行批量指派").click()
         await expect(page.get_by_test_id("batch-report")).to_contain_text("共 1 件案件：可指派 0 件，进入队列 1 件")
         row = page.get_by_test_id("queue-table").locator("tr", has_text=stuck_number)
-        await expect(row.get_by_test_id("queue-reason")).to_contain_text("specialt")
+        await expect(row.get_by_test_id("queue-reason")).to_contain_text("没有符合条件的调解员")
+        await expect(row.get_by_test_id("queue-reason")).to_contain_text("纠纷类型不在其专长内")
         await page.screenshot(path=str(screenshots / "mediators-queue.png"), full_page=True)
 
         # Override to the mediator anyway (specialty may be set aside), with a reason.
@@ -164,7 +165,7 @@ async def test_admin_runs_the_batch_sees_the_queue_reason_overrides_with_a_reaso
         await expect(page.get_by_text("已改派调解员")).to_be_visible()
         await expect(tab.get_by_test_id("current-mediator")).to_contain_text(f"曹调解{n}")
         explanation = tab.get_by_test_id("assignment-explanation")
-        await expect(explanation.get_by_test_id("explanation-rule")).to_have_text("override by the institution admin")
+        await expect(explanation.get_by_test_id("explanation-rule")).to_have_text("调解组织管理员改派")
         await expect(explanation.get_by_test_id("explanation-override")).to_have_text("证券与资本市场纠纷相近，由其承办")
         await expect(explanation).to_contain_text("第 1 名，共 1 名符合条件")  # specialty set aside
         await expect(explanation.get_by_test_id("score-parts")).to_contain_text("当前负荷")
@@ -186,7 +187,7 @@ async def test_admin_runs_the_batch_sees_the_queue_reason_overrides_with_a_reaso
         await dialog.get_by_role("button", name="指定").click()
         await expect(page.get_by_text(f"已指定调解员：曹调解{n}")).to_be_visible()
         explanation = tab.get_by_test_id("assignment-explanation")
-        await expect(explanation.get_by_test_id("explanation-rule")).to_have_text("designated by staff")
+        await expect(explanation.get_by_test_id("explanation-rule")).to_have_text("工作人员指定")
         await expect(explanation).to_contain_text("第 1 名，共 1 名符合条件")
         await expect(explanation.get_by_test_id("score-parts")).to_contain_text("专长匹配")
         await expect(tab.get_by_test_id("assignment-history")).to_contain_text("当事人希望尽快安排")
@@ -353,3 +354,75 @@ async def test_mediator_discloses_a_conflict_a_party_refuses_and_another_mediato
         await expect(tab.get_by_test_id("assignment-history")).to_contain_text("已更换")
 
     assert (await case_row(live_app, case_id)).mediator_id == second.id
+
+
+async def test_admin_opens_a_mediator_account_and_the_mediator_sets_its_password_and_signs_in(
+    browser: Browser, live_app: LiveApp
+) -> None:
+    from tests.e2e.support import latest_code
+    from tests.factories import resident_id
+
+    n = _unique()
+    o = await org_of(live_app, "HKJPMC", n)
+    mobile = f"137{n:08d}"
+    async with person(browser, live_app) as page:
+        await sign_in(page, live_app, o.admin)
+        await page.goto("/workspace/institution/mediators")
+        await page.get_by_test_id("add-mediator").click()
+        dialog = page.get_by_role("dialog", name="开通调解员账号")
+        await dialog.get_by_test_id("new-mediator-username").fill(f"newmed{n}")
+        await dialog.get_by_test_id("new-mediator-name").fill(f"冯调解{n}")
+        await dialog.get_by_test_id("new-mediator-id").fill("110101199001011234")  # bad check digit
+        await dialog.get_by_test_id("new-mediator-mobile").fill(mobile)
+        await expect(dialog).to_contain_text("校验")
+        await dialog.get_by_test_id("new-mediator-id").fill(resident_id(n))
+        await dialog.get_by_test_id("new-mediator-specialties").get_by_text("一般民事").click()
+        await dialog.get_by_test_id("new-mediator-submit").click()
+        await expect(dialog).to_be_hidden()
+        table = page.get_by_test_id("mediators-table")
+        await expect(table.locator("tbody tr", has_text=f"冯调解{n}")).to_contain_text("0 / 5")
+    async with person(browser, live_app) as page:
+        await page.goto("/reset-password")
+        await page.get_by_label("手机号码").fill(mobile)
+        await page.get_by_role("button", name="获取验证码").click()
+        code = await latest_code(live_app.services, mobile=mobile, purpose="reset_password")
+        await page.get_by_label("验证码").fill(code)
+        await page.get_by_label("新密码").fill("Mediat0r!New")
+        await page.get_by_label("确认密码").fill("Mediat0r!New")
+        await page.get_by_role("button", name="重置密码").click()
+        await expect(page.get_by_text("密码已重置，请使用新密码登录。")).to_be_visible()
+        await page.goto("/login")
+        await page.get_by_label("用户名").fill(f"newmed{n}")
+        await page.get_by_label("密码", exact=True).fill("Mediat0r!New")
+        await page.get_by_role("button", name="登录", exact=True).click()
+        await expect(page).to_have_url(re.compile(r"/workspace/"))
+
+
+async def test_admin_edits_a_mediators_profile_and_suspends_it_with_a_reason(
+    browser: Browser, live_app: LiveApp
+) -> None:
+    n = _unique()
+    o = await org_of(live_app, "SFLAMC", n)
+    await mediator(live_app, o, f"editmed{n}", f"褚调解{n}", ["financial_leasing"], capacity=4)
+    async with person(browser, live_app) as page:
+        await sign_in(page, live_app, o.admin)
+        await page.goto("/workspace/institution/mediators")
+        row = page.get_by_test_id("mediators-table").locator("tbody tr", has_text=f"褚调解{n}")
+        await expect(row.get_by_test_id("mediator-load")).to_have_text("0 / 4")
+        await row.get_by_role("button", name="编辑").click()
+        drawer = page.get_by_role("dialog", name=f"编辑调解员：褚调解{n}")
+        form = drawer.get_by_test_id("profile-form")
+        await form.get_by_label("职称 / 头衔").fill("首席调解员")
+        await form.get_by_label("同时在办案件上限").fill("9")
+        await form.get_by_role("button", name="保存").click()
+        await expect(page.get_by_text("调解员信息已保存")).to_be_visible()
+        await drawer.get_by_test_id("status-form").get_by_role("button", name="暂停调解员").click()
+        reason = page.get_by_role("dialog", name="暂停调解员")
+        await reason.get_by_role("textbox").fill("长期出差，暂停接案")
+        await reason.get_by_role("button", name="提交").click()
+        await expect(drawer.get_by_test_id("status-form")).to_contain_text("已暂停")
+        await expect(drawer.get_by_test_id("status-form")).to_contain_text("长期出差，暂停接案")
+        await drawer.get_by_role("button", name="Close").or_(drawer.get_by_label("关闭")).first.click()
+        await expect(row.get_by_test_id("mediator-load")).to_have_text("0 / 9")
+        await expect(row.get_by_test_id("mediator-status")).to_have_text("已暂停")
+        await expect(row).to_contain_text("首席调解员")

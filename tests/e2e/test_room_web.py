@@ -3,8 +3,8 @@
 Two people, each in their own browser context on the live app: the mediator
 opens the room and sees the lobby; the party waits, enters the one-time code
 texted to its verified mobile (L2), acknowledges the sham-mediation warning
-(L9), is admitted, and the two chat. Media is not part of this test (no media
-node runs beside this app; tests/media cover it).
+(L9), is admitted, and the two chat. Video through the media node is in
+test_room_media_web.py.
 """
 
 from __future__ import annotations

@@ -121,3 +121,28 @@ async def test_a_caucus_cuts_the_others_off_by_frame_count_L11(
     assert max(seen_by_b) <= produced_at_ack + 3  # frames already in flight, then nothing
     for p in (host, a, b):
         await p.client.close()
+
+
+async def test_the_host_sees_each_participants_network_quality_from_the_node(
+    live_server: LiveServer, services: Services, node: MediaNode, make_bot: Callable[..., Bot]
+) -> None:
+    people = await _room_of_three(live_server, services, make_bot)
+    host, a, b = people
+    await wait_for(lambda: b.bot.frames_from(a.seat.seat_id) >= 10, timeout=30, what="b sees a")
+
+    def complete(payload: dict[str, Any]) -> bool:
+        seats = {int(k): v for k, v in payload["seats"].items()}
+        return all(
+            seats.get(p.seat.seat_id, {}).get("bitrate_kbps", 0) > 0
+            and seats[p.seat.seat_id].get("fps", 0) > 0
+            and "loss_pct" in seats[p.seat.seat_id] and "jitter_ms" in seats[p.seat.seat_id]
+            for p in people
+        )
+
+    stats = await host.client.wait("stats", where=complete, timeout=30)
+    assert {int(k) for k in stats["seats"]} == {p.seat.seat_id for p in people}
+    assert all(0 <= v["loss_pct"] <= 100 for v in stats["seats"].values())
+    # The parties are not sent the host's monitoring view.
+    assert not any(name == "stats" for name, _ in a.client.events)
+    for p in people:
+        await p.client.close()

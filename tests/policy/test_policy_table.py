@@ -80,6 +80,17 @@ EXPECTED_NO_OBJECT: dict[Permission, dict[Role | None, bool]] = {
     # the HTTP table (role x relationship x meeting/case status): tests/meetings/test_policy_meetings.py
     Permission.MEETING_GUEST_ENTRY: {r: True for r in ROLES},
     Permission.MEDIA_NODE_EVENT: {r: False for r in ROLES},
+    # Judicial confirmation, court side (agreements.confirmation.routes_court): the queue lists
+    # the caller's own courts only; the acts are decided on a ConfirmationView
+    # (tests/agreements/confirmation_court/test_policy_court.py).
+    Permission.CONFIRMATION_QUEUE: {r: r in (Role.JUDGE, Role.CLERK) for r in ROLES},
+    # Court filings (agreements.filing, L37): the court's own list; the filing table is in
+    # tests/agreements/filing/test_policy_filing.py
+    Permission.COURT_FILING_QUEUE: {r: r in (Role.JUDGE, Role.CLERK) for r in ROLES},
+    # Verification (agreements.verification, agreements.pki): anyone may check a PDF or a printed
+    # code (throttled per address) and fetch the platform root / use the local TSA.
+    Permission.AGREEMENT_VERIFY: {r: True for r in ROLES},
+    Permission.PKI_READ: {r: True for r in ROLES},
 }
 
 

@@ -187,3 +187,46 @@ async def test_a_room_left_without_any_live_node_gets_one_when_a_node_comes_back
     finally:
         for client in (host, first, *([second] if second else [])):
             await client.close()
+
+
+async def test_a_dead_nodes_ended_meeting_gets_its_recording_sealed_from_what_it_reported(
+    services: Services, clock: ManualClock
+) -> None:
+    from odr.meetings.models import Meeting, MeetingSeat, RecordingPlayback, RecordingSegment
+    from odr.meetings.recordings.segments import manifest_sha256
+
+    room = await make_room(services, status="ended")
+    await nodes.register_node(services, "media-gone")
+    now = clock.now()
+    async with services.db.uow() as uow:
+        meeting = await uow.session.get(Meeting, room.meeting_id)
+        assert meeting is not None
+        meeting.media_node_id = "media-gone"
+        seat = await uow.session.get(MeetingSeat, room.seats[0].seat_id)
+        assert seat is not None
+        for n, sha in enumerate(("a" * 64, "b" * 64)):
+            uow.session.add(RecordingSegment(
+                meeting_id=meeting.id, seat_id=seat.id, track="av", sequence=n, node_id="media-gone",
+                storage_key=sha, sha256=sha, size=10, started_at=now, ended_at=now,
+                recorded_at=now,
+            ))
+    clock.advance(timedelta(seconds=services.settings.media_node_dead_after_seconds + 1))
+    stats = await sweep_media_nodes(services, emit=_discard)
+    assert (stats.dead, stats.sealed) == (1, 1)
+    async with services.db.reader() as uow:
+        meeting = await uow.session.get(Meeting, room.meeting_id)
+        segments = (await uow.session.execute(
+            select(RecordingSegment).where(RecordingSegment.meeting_id == room.meeting_id)
+        )).scalars().all()
+        playback = (await uow.session.execute(
+            select(RecordingPlayback).where(RecordingPlayback.meeting_id == room.meeting_id)
+        )).scalar_one()
+        actions = (await uow.session.execute(select(AuditEntry.action))).scalars().all()
+    assert meeting is not None and meeting.manifest_sha256 == manifest_sha256(segments)
+    assert playback.status == "pending" and "recording.manifest" in actions
+    again = await sweep_media_nodes(services, emit=_discard)
+    assert again.sealed == 0  # sealed once
+
+
+async def _discard(event: str, payload: object, room: str) -> None:
+    return None

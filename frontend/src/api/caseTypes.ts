@@ -493,6 +493,8 @@ export interface ServiceRecordOut {
   service_id: number
   document_id: number
   document_title: string
+  /** `ruling` (judgment, ruling, mediation statement): a paper copy may be asked for (L35). */
+  document_kind: string
   party_id: number
   recipient_name: string
   consent_basis: string
@@ -616,4 +618,18 @@ export interface EvidenceFile {
   sha256: string
   filename: string
   title?: string | null
+}
+
+export interface PaperCopyOut {
+  id: number
+  case_id: number
+  party_id: number
+  document_id: number
+  document_title: string
+  address: string
+  status: 'requested' | 'sent'
+  requested_by_id: number | null
+  requested_at: string
+  sent_at: string | null
+  note: string | null
 }

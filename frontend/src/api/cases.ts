@@ -32,6 +32,7 @@ import type {
   PartyServiceAddress,
   ServeResult,
   ServiceAddressForm,
+  PaperCopyOut,
   ServiceRecordOut,
   ThreadCreate,
   ThreadDetail,
@@ -158,4 +159,11 @@ export const eservice = {
   serve: (id: number, docId: number, recipients: number[] | null) =>
     api.post<ServeResult>(`${c(id)}/documents/${docId}/serve`, { recipients }),
   receiptUrl: (rid: number) => `${V1}/service-records/${rid}/receipt`,
+  /** Ask for a paper copy of a ruling served on you electronically (L35). */
+  requestPaper: (id: number, documentId: number, address: string, partyId: number | null) =>
+    api.post<PaperCopyOut>(`${c(id)}/paper-copy-requests`, { document_id: documentId, address, party_id: partyId }),
+  paperRequests: (id: number) => api.get<{ items: PaperCopyOut[] }>(`${c(id)}/paper-copy-requests`),
+  /** Staff mark a paper copy sent (e.g. with the tracking number). */
+  paperSent: (id: number, rid: number, note: string | null) =>
+    api.post<PaperCopyOut>(`${c(id)}/paper-copy-requests/${rid}/sent`, { note }),
 }

@@ -121,6 +121,9 @@ export interface ScoredMediator {
 /** Why a mediator got the case (institution and court staff only). */
 export interface Explanation {
   rule?: string
+  /** A stable code for `rule` (shown in the reader's language); `rule_params` e.g. the engine's cause. */
+  rule_code?: string
+  rule_params?: Record<string, string>
   method?: string
   at?: string
   mediator?: ScoredMediator | null
@@ -260,8 +263,23 @@ export const roster = {
   mediator: (id: number) => api.get<PublicMediator>(`${V1}/roster/mediators/${id}`),
 }
 
+/** A mediator account the institution admin opens (the mediator sets its own password). */
+export interface MediatorAccountIn {
+  username: string
+  real_name: string
+  id_doc_type: 'resident_id'
+  id_doc_number: string
+  mobile: string
+  title: string
+  specialties: string[]
+  languages: string[]
+  max_concurrent_cases: number
+}
+
 export const mediatorProfiles = {
   list: (institutionId: number) => api.get<Items<MediatorProfile>>(`${V1}/institutions/${institutionId}/mediators`),
+  openAccount: (institutionId: number, body: MediatorAccountIn) =>
+    api.post<MediatorProfile>(`${V1}/institutions/${institutionId}/mediator-accounts`, body),
   get: (id: number) => api.get<MediatorProfile>(m(id)),
   update: (id: number, patch: ProfilePatch) => api.request<MediatorProfile>('PATCH', m(id), { body: patch }),
   setStatus: (id: number, status: 'active' | 'suspended' | 'left', reason: string) =>

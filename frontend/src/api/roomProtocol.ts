@@ -27,8 +27,10 @@ Lock?: Lock
 Mute?: Mute
 NetworkStats?: NetworkStats
 NodeHeartbeat?: NodeHeartbeat
+NodeRecordingClosed?: NodeRecordingClosed
 NodeRecordingEvent?: NodeRecordingEvent
 NodeRoutesAck?: NodeRoutesAck
+NodeSegment?: NodeSegment
 NodeStats?: NodeStats
 RecordingConsent?: RecordingConsent
 RecordingControl?: RecordingControl
@@ -216,6 +218,13 @@ rooms: number
 streams: number
 }
 /**
+ * The node records no seat of the meeting any more and has reported every segment.
+ */
+export interface NodeRecordingClosed {
+meeting_id: number
+segments: number
+}
+/**
  * The node reports a recording change it could not avoid (disk full, track lost).
  */
 export interface NodeRecordingEvent {
@@ -226,6 +235,26 @@ state: ("recording" | "stopped" | "failed")
 export interface NodeRoutesAck {
 meeting_id: number
 version: number
+}
+/**
+ * A closed, fsynced recording segment of one seat (WebM, audio and video as sent).
+ * 
+ * The node has moved the file to storage (``storage_key``); signaling stores
+ * the row, numbers it per seat and track, and appends ``sha256`` to the audit chain.
+ */
+export interface NodeSegment {
+caucus_id?: (string | null)
+duration_ms: number
+ended_at: string
+media_start_ms: number
+meeting_id: number
+seat_id: number
+sequence: number
+sha256: string
+size: number
+started_at: string
+storage_key: string
+track: ("av" | "audio" | "video")
 }
 /**
  * Per participant network quality as the node sees it (issue 6 point 6).
@@ -276,6 +305,9 @@ seats: SeatInfo[]
  * To the media node: for each subscriber seat, which publisher seats' audio/video it gets.
  */
 export interface Routes {
+caucus?: {
+[k: string]: string | undefined
+}
 meeting_id: number
 receive: {
 [k: string]: {
@@ -386,7 +418,9 @@ export interface RoomClientEvents {
   "moderation.warn": Warn;
   "node.heartbeat": NodeHeartbeat;
   "node.recording": NodeRecordingEvent;
+  "node.recording_closed": NodeRecordingClosed;
   "node.routes_ack": NodeRoutesAck;
+  "node.segment": NodeSegment;
   "node.stats": NodeStats;
   "record.update": SessionRecordUpdate;
   "recording.consent": RecordingConsent;

@@ -2,6 +2,8 @@
 import roomTexts from './room.en'
 import caseTexts, { caseErrors } from './cases.en'
 import mediatorTexts, { mediatorErrors } from './mediators.en'
+import agreementTexts, { agreementErrors } from './agreements.en'
+import confirmationTexts, { confirmationErrors } from './confirmation.en'
 
 export default {
   app: {
@@ -309,9 +311,13 @@ export default {
   ...caseTexts,
   ...mediatorTexts,
   ...roomTexts,
+  ...agreementTexts,
+  ...confirmationTexts,
   errors: {
     ...caseErrors,
     ...mediatorErrors,
+    ...agreementErrors,
+    ...confirmationErrors,
     network: 'Cannot reach the server. Check your connection and try again.',
     server: 'The server could not handle the request; nothing was saved. Please try again later.',
     unauthenticated: 'Your session has ended. Please sign in again.',

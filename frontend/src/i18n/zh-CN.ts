@@ -2,6 +2,8 @@
 import roomTexts from './room.zh-CN'
 import caseTexts, { caseErrors } from './cases.zh-CN'
 import mediatorTexts, { mediatorErrors } from './mediators.zh-CN'
+import agreementTexts, { agreementErrors } from './agreements.zh-CN'
+import confirmationTexts, { confirmationErrors } from './confirmation.zh-CN'
 
 export default {
   app: {
@@ -306,9 +308,13 @@ export default {
   ...caseTexts,
   ...mediatorTexts,
   ...roomTexts,
+  ...agreementTexts,
+  ...confirmationTexts,
   errors: {
     ...caseErrors,
     ...mediatorErrors,
+    ...agreementErrors,
+    ...confirmationErrors,
     network: '无法连接服务器，请检查网络后重试。',
     server: '服务器暂时无法处理请求，未保存任何内容，请稍后重试。',
     unauthenticated: '登录已失效，请重新登录。',

@@ -29,6 +29,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'progress', name: 'progress', component: () => import('@/views/cases/ProgressQueryView.vue'), meta: { title: 'progress.title' } },
       { path: 'respond/:token', name: 'respond', component: () => import('@/views/cases/RespondView.vue'), props: true, meta: { title: 'respond.title' } },
       { path: 'roster', name: 'roster', component: () => import('@/views/mediators/RosterView.vue'), meta: { title: 'roster.title' } },
+      { path: 'verify', name: 'verify', component: () => import('@/views/VerifyView.vue'), meta: { title: 'verification.title' } },
+      { path: 'verify/:code', name: 'verify-code', component: () => import('@/views/VerifyView.vue'), props: true, meta: { title: 'verification.title' } },
     ],
   },
   {
@@ -48,6 +50,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'account', name: 'account', component: () => import('@/views/workspace/AccountView.vue'), meta: { auth: true, title: 'account.title' } },
       { path: 'mediator', name: 'mediator-workspace', component: () => import('@/views/mediators/MediatorWorkspaceView.vue'), meta: { auth: true, title: 'mediatorWs.title', roles: ['mediator'] } },
       { path: 'institution/mediators', name: 'institution-mediators', component: () => import('@/views/institution/InstitutionMediatorsView.vue'), meta: { auth: true, title: 'mediatorAdmin.title', roles: ['institution_admin'] } },
+      { path: 'court/filings', name: 'court-filings', component: () => import('@/views/court/CourtFilingsView.vue'), meta: { auth: true, title: 'filing.title', roles: ['judge', 'clerk'] } },
+      { path: 'court/confirmations', name: 'court-confirmations', component: () => import('@/views/court/CourtConfirmationsView.vue'), meta: { auth: true, title: 'court.title', roles: ['judge', 'clerk'] } },
       { path: 'institution/assignment-queue', name: 'assignment-queue', component: () => import('@/views/institution/AssignmentQueueView.vue'), meta: { auth: true, title: 'assignQueue.title', roles: ['institution_admin'] } },
     ],
   },

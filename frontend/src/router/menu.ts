@@ -22,6 +22,8 @@ export const MENU: readonly MenuItem[] = [
   { route: 'mediator-workspace', roles: ['mediator'], label: 'mediatorWs.menu', icon: 'review' },
   { route: 'institution-mediators', roles: ['institution_admin'], label: 'mediatorAdmin.menu', icon: 'account' },
   { route: 'assignment-queue', roles: ['institution_admin'], label: 'assignQueue.menu', icon: 'refer' },
+  { route: 'court-confirmations', roles: ['judge', 'clerk'], label: 'court.menu', icon: 'review' },
+  { route: 'court-filings', roles: ['judge', 'clerk'], label: 'court.filingsMenu', icon: 'refer' },
   { route: 'account', roles: 'all', label: 'workspace.menu.account', icon: 'account' },
 ]
 

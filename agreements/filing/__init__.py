@@ -1,0 +1,1 @@
+"""Effective agreements sent to a court outside judicial confirmation (L37)."""

@@ -1,0 +1,1 @@
+"""Verification of signed PDFs and of printed verification codes (public)."""
